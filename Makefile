@@ -1,0 +1,60 @@
+# One entry point for students, instructors and maintainers.
+#   make lab    set everything up and open the course in JupyterLab
+#   make test   set everything up (with the test extra) and run the whole test suite
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+# nbgrader runs helper commands (alembic) that must be found on PATH.
+export PATH := $(abspath $(BIN)):$(PATH)
+PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check --constraint constraints.txt
+
+.PHONY: lab test test-fast release solutions generated benchmark lock clean help
+
+help:
+	@echo "make lab        open the course in JupyterLab (creates $(VENV) on first use)"
+	@echo "make test       run the whole test suite (installs the test extra)"
+	@echo "make test-fast  the suite without the nbgrader pipeline and server tests"
+	@echo "make generated  regenerate release/ and solutions/ from source/"
+	@echo "make benchmark  print speed figures of course_lib against PyTorch"
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed, found " + sys.version' \
+		|| { echo "Set PYTHON=/path/to/python3.11 (make PYTHON=...)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+# Stamp files record what was installed, so a second run installs nothing.
+$(VENV)/.installed-base: $(BIN)/python pyproject.toml constraints.txt
+	$(PIP) -e .
+	@touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed-base
+	$(PIP) -e ".[test]"
+	@touch $@
+
+lab: $(VENV)/.installed-base
+	$(BIN)/python -m course_tools.open_lab
+
+test: $(VENV)/.installed-test
+	$(BIN)/python -m pytest
+
+test-fast: $(VENV)/.installed-test
+	$(BIN)/python -m pytest -m "not slow"
+
+release: $(VENV)/.installed-base
+	$(BIN)/python -m course_tools.generate release
+
+solutions: $(VENV)/.installed-base
+	$(BIN)/python -m course_tools.generate solutions
+
+generated: release solutions
+
+benchmark: $(VENV)/.installed-test
+	$(BIN)/python benchmarks/run_all.py
+
+lock: $(VENV)/.installed-test
+	{ echo "# Exact versions the course is tested with (make lock refreshes this file)."; \
+	  $(BIN)/python -m pip freeze --exclude-editable | grep -v '^torch=='; echo "torch==2.13.0"; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

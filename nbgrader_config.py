@@ -1,0 +1,35 @@
+"""nbgrader configuration of the course.
+
+Works from any working directory: every path is resolved against the folder that holds this
+file (traitlets sets ``__file__`` while it executes a config file).
+"""
+import os
+
+c = get_config()  # noqa: F821 (provided by traitlets when it loads this file)
+
+COURSE_ROOT = os.path.dirname(os.path.abspath(__file__))
+
+c.CourseDirectory.course_id = "deep-learning-foundations"
+c.CourseDirectory.root = COURSE_ROOT
+# SQLite waits up to a minute for a lock instead of failing when two processes grade at once.
+c.CourseDirectory.db_url = "sqlite:///" + os.path.join(COURSE_ROOT, "gradebook.db") + "?timeout=60"
+
+# For a course run on one machine; a JupyterHub class sets a shared exchange (see deploy/).
+c.Exchange.root = os.path.join(COURSE_ROOT, "exchange")
+c.Exchange.path_includes_course = True
+
+# Every release notebook starts with the same instructions to the student.
+c.IncludeHeaderFooter.header = os.path.join(COURSE_ROOT, "source", "header.ipynb")
+
+# Grading: a cell that runs longer than this is interrupted, and the next cell runs.
+c.Execute.timeout = 60
+c.Execute.interrupt_on_timeout = True
+
+# Feedback never shows a hidden test: their source is removed (ClearHiddenTests), and the
+# outputs of hidden-test cells are replaced by a message that gives the points, not the test.
+c.GenerateFeedback.preprocessors = [
+    "course_tools.feedback.RedactHiddenTestOutputs",
+    "nbgrader.preprocessors.ClearHiddenTests",
+    "nbgrader.preprocessors.GetGrades",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]

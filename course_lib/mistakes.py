@@ -40,7 +40,8 @@ OVERFLOW_EXP = Mistake(
     "overflow in exp",
     "np.exp overflows to inf once its argument passes about 709, and inf/inf is NaN. Only "
     "ever exponentiate numbers that are <= 0, e.g. e^(-|x|), and choose the formula by the "
-    "sign of x.")
+    "sign of x.",
+    warns=True)
 
 MISTAKES: dict[str, tuple[Mistake, ...]] = {
     # [B1]

@@ -17,3 +17,31 @@ def rng():
 def course_root():
     """The folder that holds nbgrader_config.py."""
     return COURSE_ROOT
+
+
+def copy_course(root: Path, target: Path) -> Path:
+    """Copy what nbgrader needs of the course (not its gradebook, exchange or grading output)."""
+    import shutil
+
+    target.mkdir(parents=True, exist_ok=True)
+    for name in ("source", "release", "solutions"):
+        shutil.copytree(root / name, target / name)
+    shutil.copy2(root / "nbgrader_config.py", target / "nbgrader_config.py")
+    return target
+
+
+@pytest.fixture(scope="session")
+def generated_course(tmp_path_factory, course_root):
+    """A copy of the course in which nbgrader has just generated release/ from source/.
+
+    The committed release/ is kept aside as ``committed_release`` for comparison; the copy's
+    gradebook knows every assignment, so the same folder serves the pipeline tests.
+    """
+    import shutil
+
+    from course_tools.generate import generate_release, list_assignments
+
+    course = copy_course(course_root, tmp_path_factory.mktemp("course") / "course")
+    shutil.move(course / "release", course / "committed_release")
+    generate_release(list_assignments(course), root=course)
+    return course

@@ -1,0 +1,151 @@
+"""The grading helpers that test cells call: what they accept, reject, and say."""
+import math
+import re
+
+import numpy as np
+import pytest
+
+from course_lib.grading import Mistake, check_function, check_value
+
+
+def stable_sigmoid(x):
+    x = np.asarray(x, dtype=float)
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+X = np.array([-2.0, 0.0, 3.0])
+
+
+def failure(func, args=(X,), expected=stable_sigmoid, **kwargs) -> str:
+    with pytest.raises(AssertionError) as info:
+        check_function(func, args, expected, **kwargs)
+    return str(info.value)
+
+
+def test_a_correct_function_passes_silently():
+    assert check_function(stable_sigmoid, (X,), stable_sigmoid) is None
+
+
+def test_expected_may_be_given_as_values():
+    check_function(lambda x: 2 * x, (X,), [-4.0, 0.0, 6.0])
+    msg = failure(lambda x: 2 * x, expected=[-4.0, 0.0, 7.0])
+    assert "worst error 1 at index (2,)" in msg
+
+
+def test_wrong_values_message_names_function_input_expected_received_and_error():
+    msg = failure(lambda x: stable_sigmoid(x) + 1e-3, name="sigmoid", arg_names=["x"])
+    assert msg.startswith("sigmoid(x=[-2.,  0.,  3.]) is wrong:"), msg
+    assert "expected [0.1192, 0.5   , 0.9526]" in msg
+    assert "received [0.1202, 0.501 , 0.9536]" in msg
+    # all errors are 0.001; the worst against its tolerance (1e-9 + 1e-6 * 0.1192) is the first
+    assert "worst error 0.001 at index (0,) (tolerance 1.2e-07)" in msg, msg
+
+
+def test_the_shape_is_reported_first():
+    msg = failure(lambda x: stable_sigmoid(x)[:2], name="sigmoid")
+    assert "shape (2,), expected shape (3,)" in msg
+
+
+def test_a_recognised_mistake_adds_its_hint_and_others_do_not():
+    mistakes = [Mistake("sign slip", "use e^(-x)", returns=lambda x: 1 / (1 + np.exp(x))),
+                Mistake("squared", "not squared", returns=lambda x: stable_sigmoid(x) ** 2)]
+    msg = failure(lambda x: 1 / (1 + np.exp(x)), mistakes=mistakes)
+    assert "Hint (sign slip): use e^(-x)" in msg
+    assert "squared" not in msg
+
+
+def test_an_unrecognised_mistake_gets_no_hint():
+    mistakes = [Mistake("sign slip", "use e^(-x)", returns=lambda x: 1 / (1 + np.exp(x)))]
+    assert "Hint" not in failure(lambda x: x * 0.0, mistakes=mistakes)
+
+
+def test_exceptions_are_reported_with_the_matching_hint():
+    mistakes = [Mistake("math module", "use np.exp", raises=TypeError),
+                Mistake("other", "not this one", raises=KeyError)]
+    msg = failure(lambda x: 1 / (1 + math.exp(-x)), mistakes=mistakes, name="sigmoid")
+    assert "raised TypeError" in msg and "Hint (math module)" in msg and "other" not in msg
+
+
+def test_not_implemented_yet_is_said_plainly():
+    def sigmoid(x):
+        raise NotImplementedError()
+    assert "sigmoid is not implemented yet" in failure(sigmoid)
+
+
+def test_a_floating_point_warning_fails_the_check_and_gets_the_stability_hint():
+    mistakes = [Mistake("overflow", "use e^(-|x|)", warns=True)]
+    big = np.array([-1000.0, 1000.0])
+    msg = failure(lambda x: 1 / (1 + np.exp(-x)), args=(big,), mistakes=mistakes)
+    assert "overflow encountered in exp" in msg and "Hint (overflow)" in msg
+
+
+def test_underflow_alone_is_not_a_failure():
+    check_function(lambda x: np.exp(x), (np.array([-1000.0]),), [0.0])
+
+
+def test_nan_where_finite_values_are_expected_is_explained():
+    msg = failure(lambda x: np.full(3, np.nan))
+    assert "3 value(s) are inf or NaN where finite values were expected" in msg
+
+
+def test_changing_the_callers_array_is_caught():
+    def relu(x):
+        x[x < 0] = 0
+        return x
+    mistakes = [Mistake("in place", "work on a copy", mutates=True)]
+    msg = failure(relu, expected=lambda x: np.maximum(x, 0), mistakes=mistakes, arg_names=["x"])
+    assert "changed its input x in place" in msg and "Hint (in place)" in msg
+
+
+def test_the_callers_array_is_never_touched_even_by_a_mutating_function():
+    x = X.copy()
+    with pytest.raises(AssertionError):
+        check_function(lambda a: a.__setitem__(0, 99.0) or a, (x,), lambda a: a)
+    assert np.array_equal(x, X)
+
+
+class PretendsToBeRight:
+    """Compares equal to anything: a naive `==` or `np.allclose(obj, expected)` check passes."""
+
+    def __eq__(self, other):
+        return True
+
+    def __array__(self, dtype=None, copy=None):
+        return np.array(object(), dtype=object)
+
+
+@pytest.mark.parametrize("impostor", [PretendsToBeRight(), "0.5", [object()],
+                                      np.array([None, None, None]), {"a": 1}])
+def test_objects_that_only_pretend_to_be_numbers_fail(impostor):
+    msg = failure(lambda x: impostor)
+    assert "not an array of numbers" in msg
+
+
+def test_a_missing_return_is_named():
+    assert "did you forget `return`" in failure(lambda x: None)
+
+
+def test_booleans_count_as_zero_and_one():
+    check_function(lambda x: x > 0, (X,), [0.0, 0.0, 1.0])
+
+
+def test_several_outputs_are_checked_one_by_one_with_part_specific_hints():
+    def reference(z):
+        return float(np.sum(z)), 2 * z
+
+    mistakes = [Mistake("forgot factor", "the gradient is 2z", returns=lambda z: (0.0, z))]
+    msg = failure(lambda z: (float(np.sum(z)), z), args=(X,), expected=reference,
+                  output_names=["loss", "grad"], mistakes=mistakes)
+    assert "grad: expected" in msg and "loss:" not in msg and "Hint (forgot factor)" in msg
+    msg = failure(lambda z: float(np.sum(z)), args=(X,), expected=reference,
+                  output_names=["loss", "grad"])
+    assert "should return a tuple of 2 values (loss, grad)" in msg
+
+
+def test_check_value_for_worked_examples():
+    check_value("softmax([1, 2, 3])", [0.0900, 0.2447, 0.6652], [0.0900306, 0.2447285, 0.6652410],
+                atol=5e-5, rtol=0)
+    with pytest.raises(AssertionError, match=r"softmax\(\[1, 2, 3\]\) is wrong"):
+        check_value("softmax([1, 2, 3])", [0.002, 0.02, 0.978], [0.0900, 0.2447, 0.6652],
+                    atol=5e-5, rtol=0)

@@ -1,0 +1,3 @@
+def sigmoid_grad(x):
+    """The derivative of the sigmoid: here, wrongly, the sigmoid itself."""
+    return sigmoid(x)

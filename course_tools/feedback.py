@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import nbformat
 from nbconvert.preprocessors import Preprocessor
-from traitlets import Unicode
+from traitlets import Bool, Unicode
 
 HIDDEN_BEGIN = "BEGIN HIDDEN TESTS"
 
@@ -37,6 +37,8 @@ def redacted_outputs(cell) -> list:
 class RedactHiddenTestOutputs(Preprocessor):
     """Replace the outputs of hidden-test cells by a verdict that reveals nothing of the tests."""
 
+    # nbconvert registers preprocessors named in a list disabled unless they enable themselves.
+    enabled = Bool(True).tag(config=True)
     begin_delimiter = Unicode(HIDDEN_BEGIN, help="Marks the start of a hidden-test region."
                               ).tag(config=True)
 

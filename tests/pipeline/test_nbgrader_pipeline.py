@@ -155,10 +155,14 @@ def test_feedback_names_the_mistake(graded, spec):
 
 
 def test_feedback_never_shows_a_hidden_test(graded):
+    region = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.S)
+    # Lines that also stand, whole or in part, outside the hidden regions give nothing away.
+    visible = re.sub(r"\s+", " ", " ".join(region.sub("", c.source) for c in graded["source"].cells))
     hidden = []
     for cell in graded["source"].cells:
-        for body in re.findall(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", cell.source, re.S):
-            hidden += [re.sub(r"\s+", " ", ln.strip()) for ln in body.splitlines() if len(ln.strip()) > 12]
+        for body in region.findall(cell.source):
+            hidden += [re.sub(r"\s+", " ", ln.strip()) for ln in body.splitlines()
+                       if len(ln.strip()) > 12 and re.sub(r"\s+", " ", ln.strip()) not in visible]
     assert len(hidden) > 20, "expected the hidden tests of assignment 01"
     visible_line = "check_function(sigmoid, (x,), reference.sigmoid"
     for student in STUDENTS:

@@ -25,6 +25,26 @@ c.IncludeHeaderFooter.header = os.path.join(COURSE_ROOT, "source", "header.ipynb
 c.Execute.timeout = 60
 c.Execute.interrupt_on_timeout = True
 
+# Grading runs student code in a sandbox (course_tools.sandbox: bubblewrap, a uid of its own,
+# no network, memory/file/process limits, only a scratch folder writable), and every test cell is
+# decided again outside the student's kernel (course_tools.recheck), so that nothing a submission
+# does inside its kernel can turn a failing test into a pass. The rest is nbgrader's own list.
+c.Autograde.autograde_preprocessors = [
+    "course_tools.sandbox.SandboxedExecute",
+    "course_tools.recheck.RecheckOutsideKernel",
+    "nbgrader.preprocessors.IgnorePattern",
+    "nbconvert.preprocessors.ClearMetadataPreprocessor",
+    "nbgrader.preprocessors.LimitOutput",
+    "nbgrader.preprocessors.SaveAutoGrades",
+    "nbgrader.preprocessors.AssignLatePenalties",
+    "nbgrader.preprocessors.CheckCellMetadata",
+]
+c.SandboxedExecute.notebook_timeout = 600
+c.SandboxedKernelManager.course_root = COURSE_ROOT
+c.SandboxedKernelManager.hidden_paths = [os.path.join(COURSE_ROOT, "exchange")]
+c.RecheckOutsideKernel.course_root = COURSE_ROOT
+c.RecheckOutsideKernel.hidden_path = os.path.join(COURSE_ROOT, "exchange")
+
 # Feedback never shows a hidden test: their source is removed (ClearHiddenTests), and the
 # outputs of hidden-test cells are replaced by a message that gives the points, not the test.
 c.GenerateFeedback.preprocessors = [

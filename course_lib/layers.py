@@ -572,7 +572,7 @@ def xor_single_layer():
 
 
 def neuron_forward(X, w, b):
-    """One sigmoid neuron ``σ(X w + b)``, as in logistic regression.
+    """One sigmoid neuron ``σ(X w + b)``: logistic regression P(y|x) = σ(w·x + b) [A7].
 
     Parameters
     ----------

@@ -295,7 +295,7 @@ _BCE_GRAD_EPS = float(np.float32(1e-12))
 
 
 def binary_cross_entropy(p, y):
-    """Binary cross-entropy on probabilities, ``−mean(y log p + (1 − y) log(1 − p))`` [C2].
+    """Binary cross-entropy on probabilities, ``−mean(y log p + (1 − y) log(1 − p))`` [C2, A7].
 
     Parameters
     ----------
@@ -332,7 +332,7 @@ def binary_cross_entropy(p, y):
 
 
 def bce_with_logits(z, y):
-    """Binary cross-entropy on logits, ``BCE(σ(z), y)`` computed stably [C2].
+    """Binary cross-entropy on logits, ``BCE(σ(z), y)`` computed stably [C2, A7].
 
     Parameters
     ----------

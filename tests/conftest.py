@@ -45,3 +45,20 @@ def generated_course(tmp_path_factory, course_root):
     shutil.move(course / "release", course / "committed_release")
     generate_release(list_assignments(course), root=course)
     return course
+
+
+def grading_overrides() -> list[str]:
+    """nbgrader options for grading in tests: none where the sandbox works here.
+
+    Where it cannot (no bubblewrap, not root), grading runs without it, and the tests that
+    depend on it say so by a warning; the re-check outside the kernel still decides the points.
+    """
+    import warnings
+
+    from course_tools.sandbox import sandbox_available
+
+    ok, why = sandbox_available()
+    if ok:
+        return []
+    warnings.warn(f"grading without the sandbox in this run: {why}")
+    return ["--SandboxedExecute.use_sandbox=False", "--RecheckOutsideKernel.use_sandbox=False"]

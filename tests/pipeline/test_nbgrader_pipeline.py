@@ -22,7 +22,7 @@ import pytest
 
 from course_tools.generate import strip_region_markers, tool_environment
 
-from ..conftest import COURSE_ROOT
+from ..conftest import COURSE_ROOT, grading_overrides
 
 pytestmark = pytest.mark.slow
 
@@ -100,7 +100,7 @@ def graded(generated_course):
         nbformat.write(build_submission(release_nb, source_nb, spec), path)
         digests[path] = digest(path)
     autograde = nbgrader(course, "autograde", ASSIGNMENT, "--force",
-                         f"--Execute.timeout={CELL_TIMEOUT}")
+                         f"--Execute.timeout={CELL_TIMEOUT}", *grading_overrides())
     feedback = nbgrader(course, "generate_feedback", ASSIGNMENT, "--force")
     export = nbgrader(course, "export", f"--to={course / 'grades.csv'}")
     return dict(course=course, autograde=autograde, feedback=feedback, export=export,

@@ -1,0 +1,234 @@
+"""Run student code in a sandbox: bubblewrap, a throw-away uid, and resource limits.
+
+Everything that executes a submission goes through `sandbox_command`: the grading kernel that
+nbgrader starts (`SandboxedKernelManager`) and the process that re-runs a student's code for the
+checks made outside the kernel (`course_tools.recheck`). Inside the sandbox a process
+
+* runs as an unprivileged uid of its own (bubblewrap started by root alone isolates nothing:
+  root keeps its capabilities and can unmount what is hidden);
+* sees the machine read-only, with the course folder and the exchange replaced by empty
+  folders, except the interpreter and ``course_lib`` that student code needs;
+* can write only its scratch folder (a copy of the assignment's data files), has no network,
+  and has limits on memory, file size, open files and processes;
+* dies with its parent, and takes every process it started with it (its own PID namespace).
+
+Requires ``bwrap`` (Debian package ``bubblewrap``), ``setpriv`` and ``prlimit`` (util-linux), and
+root to switch uid. `sandbox_available` says whether this machine can do it.
+"""
+from __future__ import annotations
+
+import os
+import time
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+from jupyter_client.manager import AsyncKernelManager
+from nbclient.exceptions import DeadKernelError
+from nbgrader.preprocessors import Execute
+from traitlets import Bool, Float, Int, List, Unicode
+
+COURSE_ROOT = Path(__file__).resolve().parent.parent
+FIRST_SANDBOX_UID = 61000
+MAX_SCRATCH_COPY_BYTES = 200 * 2**20  # data files of an assignment folder copied to scratch
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits of one sandboxed process tree."""
+
+    memory_bytes: int = 3 * 2**30   # address space; numpy + matplotlib use about 1 GiB
+    file_bytes: int = 64 * 2**20    # largest file it may write
+    open_files: int = 256
+    processes: int = 256            # counts threads, per uid
+
+
+def sandbox_available() -> tuple[bool, str]:
+    """Whether sandboxed grading can run here, and if not, why."""
+    missing = [tool for tool in ("bwrap", "setpriv", "prlimit") if shutil.which(tool) is None]
+    if missing:
+        return False, f"missing {', '.join(missing)} (apt-get install bubblewrap util-linux)"
+    if os.geteuid() != 0:
+        return False, "switching to a sandbox uid needs root"
+    return True, ""
+
+
+def sandbox_uid() -> int:
+    """A uid of its own for each grading process, so that processes and files never mix."""
+    return FIRST_SANDBOX_UID + os.getpid() % 4000
+
+
+def exposed_paths(course_root: Path) -> list[Path]:
+    """What student code needs from inside the hidden course folder: interpreter, course_lib."""
+    import course_lib
+
+    needed = [Path(sys.prefix), Path(course_lib.__file__).resolve().parent]
+    return [p for p in needed if p == course_root or course_root in p.parents]
+
+
+def sandbox_command(inner: list[str], *, scratch: Path, uid: int, hidden: list[Path],
+                    binds: list[Path] = (), limits: Limits = Limits(),
+                    course_root: Path = COURSE_ROOT) -> list[str]:
+    """The command that runs ``inner`` in the sandbox, with ``scratch`` as home and workdir.
+
+    Parameters
+    ----------
+    inner : list of str
+        The command to run.
+    scratch : Path
+        The only folder it may write (must already belong to ``uid``).
+    uid : int
+        The uid (and gid) it runs as.
+    hidden : list of Path
+        Folders replaced by empty ones (the course, the exchange).
+    binds : list of Path
+        Further folders it may write (e.g. the kernel's socket folder).
+    limits : Limits
+    """
+    cmd = ["prlimit", f"--as={limits.memory_bytes}", f"--fsize={limits.file_bytes}",
+           f"--nofile={limits.open_files}", f"--nproc={limits.processes}", "--core=0", "--",
+           "bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
+           "--tmpfs", "/tmp", "--tmpfs", "/dev/shm"]
+    for path in hidden:
+        if path.exists():
+            cmd += ["--tmpfs", str(path)]
+    for path in exposed_paths(course_root):
+        cmd += ["--ro-bind", str(path), str(path)]
+    for path in [scratch, *binds]:
+        cmd += ["--bind", str(path), str(path)]
+    cmd += ["--chdir", str(scratch), "--setenv", "HOME", str(scratch),
+            "--setenv", "IPYTHONDIR", str(scratch / ".ipython"),
+            "--setenv", "MPLCONFIGDIR", str(scratch / ".matplotlib"),
+            "--setenv", "JPY_PARENT_PID", "1", "--setenv", "PYTHONDONTWRITEBYTECODE", "1",
+            "--unsetenv", "NBGRADER_EXECUTION",
+            # No user namespace: inside one, root could not switch to a real uid below.
+            "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
+            "--unshare-cgroup-try", "--die-with-parent", "--new-session",
+            "setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
+            "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
+    return cmd + list(inner)
+
+
+def make_scratch(uid: int, copy_from: Path | None = None) -> Path:
+    """A fresh folder owned by ``uid``, holding a copy of the files of ``copy_from``."""
+    scratch = Path(tempfile.mkdtemp(prefix="grading-scratch-"))
+    budget = MAX_SCRATCH_COPY_BYTES
+    if copy_from is not None and copy_from.is_dir():
+        for item in sorted(copy_from.rglob("*")):
+            relative = item.relative_to(copy_from)
+            if item.is_symlink() or any(part.startswith(".") for part in relative.parts):
+                continue
+            if item.is_dir():
+                (scratch / relative).mkdir(parents=True, exist_ok=True)
+            elif item.is_file() and item.suffix != ".ipynb" and item.stat().st_size <= budget:
+                (scratch / relative).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(item, scratch / relative)
+                budget -= item.stat().st_size
+    for path in [scratch, *scratch.rglob("*")]:
+        os.chown(path, uid, uid, follow_symlinks=False)
+    scratch.chmod(0o700)
+    return scratch
+
+
+class SandboxedKernelManager(AsyncKernelManager):
+    """A kernel manager that starts every kernel inside `sandbox_command`.
+
+    Set it as nbgrader's ``c.Execute.kernel_manager_class``. Each kernel gets its own uid,
+    scratch folder (a copy of the assignment folder's data files, never the submission itself)
+    and socket folder; the kernel talks over IPC sockets since it has no network.
+    """
+
+    course_root = Unicode(str(COURSE_ROOT), help="The course folder, hidden from the kernel."
+                          ).tag(config=True)
+    hidden_paths = List(Unicode(), help="More folders to hide (e.g. the exchange)."
+                        ).tag(config=True)
+    memory_limit = Int(Limits.memory_bytes, help="Address-space limit in bytes.").tag(config=True)
+
+    async def _async_pre_start_kernel(self, **kw):
+        self._sandbox_uid = sandbox_uid()
+        self._runtime = Path(tempfile.mkdtemp(prefix="grading-kernel-"))
+        os.chown(self._runtime, self._sandbox_uid, self._sandbox_uid)
+        self.transport = "ipc"
+        self.ip = str(self._runtime / "kernel")
+        self.connection_file = str(self._runtime / "connection.json")
+        # A signal would reach the sandbox's wrapper, not the kernel: interrupt by message.
+        self.kernel_spec.interrupt_mode = "message"
+        return await super()._async_pre_start_kernel(**kw)
+
+    async def _async_launch_kernel(self, kernel_cmd, **kw):
+        uid = self._sandbox_uid
+        os.chown(self.connection_file, uid, uid)
+        workdir = Path(kw.get("cwd") or os.getcwd())
+        self._scratch = make_scratch(uid, copy_from=workdir)
+        hidden = [Path(self.course_root), *map(Path, self.hidden_paths)]
+        kw["cwd"] = str(self._scratch)
+        env = dict(kw.get("env") or os.environ)
+        env.pop("NBGRADER_EXECUTION", None)
+        kw["env"] = env
+        cmd = sandbox_command(kernel_cmd, scratch=self._scratch, uid=uid, hidden=hidden,
+                              binds=[self._runtime],
+                              limits=Limits(memory_bytes=self.memory_limit),
+                              course_root=Path(self.course_root))
+        return await super()._async_launch_kernel(cmd, **kw)
+
+    async def _async_cleanup_resources(self, restart: bool = False) -> None:
+        await super()._async_cleanup_resources(restart=restart)
+        if not restart:
+            for folder in (getattr(self, "_scratch", None), getattr(self, "_runtime", None)):
+                if folder is not None:
+                    shutil.rmtree(folder, ignore_errors=True)
+
+
+def _error_output(ename: str, text: str):
+    return nbformat.v4.new_output("error", ename=ename, evalue=text, traceback=[f"{ename}: {text}"])
+
+
+class SandboxedExecute(Execute):
+    """nbgrader's Execute, with the kernel in the sandbox and the notebook under a time limit.
+
+    A kernel that dies (killed, out of memory, ``os._exit``) does not end the grading of the
+    notebook: the cells that had not run yet fail with a message that says so, and every
+    test cell still gets a score.
+    """
+
+    use_sandbox = Bool(True, help="Start grading kernels in the sandbox (needs root, bwrap)."
+                       ).tag(config=True)
+    notebook_timeout = Float(600.0, help="Wall-clock limit in seconds for a whole notebook."
+                             ).tag(config=True)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.use_sandbox:
+            self.kernel_manager_class = SandboxedKernelManager
+
+    def preprocess(self, nb, resources=None, km=None):
+        if self.use_sandbox:
+            ok, why = sandbox_available()
+            if not ok:
+                raise RuntimeError(f"cannot grade in a sandbox here: {why}. Set "
+                                   f"c.SandboxedExecute.use_sandbox = False to grade "
+                                   f"without one (only for code you trust).")
+            self.kernel_manager_class = SandboxedKernelManager
+        self._started = time.monotonic()
+        try:
+            return super().preprocess(nb, resources, km=km)
+        except DeadKernelError as exc:
+            self.log.warning("the kernel died: %s", exc)
+            for cell in nb.cells:
+                if cell.cell_type == "code" and cell.get("execution_count") is None:
+                    cell.outputs = [_error_output(
+                        "KernelDied", "The kernel died before this cell ran (it was "
+                        "killed, ran out of memory, or exited).")]
+            return nb, resources
+
+    def preprocess_cell(self, cell, resources, index):
+        remaining = self.notebook_timeout - (time.monotonic() - self._started)
+        if cell.cell_type == "code" and remaining <= 0:
+            cell.outputs = [_error_output(
+                "NotebookTimeLimit", f"Not run: the whole notebook may take at most "
+                f"{self.notebook_timeout:g} s.")]
+            return cell, resources
+        return super().preprocess_cell(cell, resources, index)

@@ -38,6 +38,9 @@ c.Autograde.autograde_preprocessors = [
     "nbgrader.preprocessors.SaveAutoGrades",
     "nbgrader.preprocessors.AssignLatePenalties",
     "nbgrader.preprocessors.CheckCellMetadata",
+    # Reads (never runs) the solution code and flags suspicious code for a person: a gradebook
+    # comment, a note in the feedback, the submission flagged in formgrader. Scores are untouched.
+    "course_tools.static_scan.FlagSuspiciousCode",
 ]
 c.SandboxedExecute.notebook_timeout = 600
 c.SandboxedKernelManager.course_root = COURSE_ROOT

@@ -182,34 +182,39 @@ def recheck_notebook(nb, workdir: Path, course_root: Path, hidden: list[Path], *
     tests = [c for c in nb.cells if is_test_cell(c)]
     if not tests:
         return verdicts
+    trusted: dict = {"__name__": "__recheck__"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for cell in nb.cells:
+            if is_instructor_setup(cell):
+                exec(compile(strip_magics(cell.source), "<setup>", "exec"), trusted)
+    protected = set(trusted)
     process = StudentProcess(workdir, course_root, hidden, use_sandbox=use_sandbox)
     try:
+        # Cells run in notebook order, as in the kernel: a test sees the student's functions
+        # as they are at that point, and a process that dies takes only the later tests along.
         for cell in nb.cells:
-            if cell.cell_type == "code" and not is_test_cell(cell):
+            if cell.cell_type != "code":
+                continue
+            if not is_test_cell(cell):
                 try:
                     process.request({"op": "exec", "code": strip_magics(cell.source)},
                                     timeout=cell_timeout)
                 except RunnerError:
-                    break
-        try:
-            names = process.request({"op": "names"}, timeout=call_timeout).get("names", [])
-        except RunnerError:
-            names = []
-        trusted: dict = {"__name__": "__recheck__"}
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            for cell in nb.cells:
-                if is_instructor_setup(cell):
-                    exec(compile(strip_magics(cell.source), "<setup>", "exec"), trusted)
-        protected = set(trusted)
-        for cell in tests:
+                    pass
+                continue
+            try:
+                names = process.request({"op": "names"}, timeout=call_timeout).get("names", [])
+            except RunnerError:
+                names = []
+            namespace = {k: v for k, v in trusted.items()}
             for name in names:
                 if name not in protected:
-                    trusted[name] = StudentFunction(process, name, call_timeout)
+                    namespace[name] = StudentFunction(process, name, call_timeout)
             grade_id = _nbgrader(cell)["grade_id"]
             try:
                 with contextlib.redirect_stdout(io.StringIO()):
-                    exec(compile(cell.source, f"<test {grade_id}>", "exec"), trusted)
+                    exec(compile(cell.source, f"<test {grade_id}>", "exec"), namespace)
                 verdicts[grade_id] = None
             except (Exception, RunnerError) as exc:
                 verdicts[grade_id] = f"{type(exc).__name__}: {exc}"

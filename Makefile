@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 export PATH := $(abspath $(BIN)):$(PATH)
 PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check --constraint constraints.txt
 
-.PHONY: sandbox lab test test-fast release solutions generated benchmark lock clean help
+.PHONY: grade similarity sandbox lab test test-fast release solutions generated benchmark lock clean help
 
 help:
 	@echo "make lab        open the course in JupyterLab (creates $(VENV) on first use)"
@@ -16,6 +16,8 @@ help:
 	@echo "make test-fast  the suite without the nbgrader pipeline and server tests"
 	@echo "make generated  regenerate release/ and solutions/ from source/"
 	@echo "make benchmark  print speed figures of course_lib against PyTorch"
+	@echo "make grade ASSIGNMENT=... [WORKERS=2]   autograde every submission in parallel"
+	@echo "make similarity ASSIGNMENT=...          report near-copies among submissions and of course_lib"
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed, found " + sys.version' \
@@ -57,6 +59,17 @@ solutions: $(VENV)/.installed-base
 	$(BIN)/python -m course_tools.generate solutions
 
 generated: release solutions
+
+WORKERS ?= 2
+# make grade ASSIGNMENT=01_activations_and_losses [WORKERS=2]
+grade: $(VENV)/.installed-base sandbox
+	@test -n "$(ASSIGNMENT)" || { echo "usage: make grade ASSIGNMENT=<assignment> [WORKERS=N]"; exit 1; }
+	$(BIN)/python -m course_tools.parallel_grade $(ASSIGNMENT) --workers $(WORKERS) --course $(CURDIR)
+
+# make similarity ASSIGNMENT=01_activations_and_losses [SIMILARITY_ARGS="--threshold 0.6"]
+similarity: $(VENV)/.installed-base
+	@test -n "$(ASSIGNMENT)" || { echo "usage: make similarity ASSIGNMENT=<assignment>"; exit 1; }
+	$(BIN)/python -m course_tools.similarity $(ASSIGNMENT) --course $(CURDIR) $(SIMILARITY_ARGS)
 
 benchmark: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/run_all.py

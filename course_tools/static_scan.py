@@ -1755,8 +1755,12 @@ def graded_names_of(nb) -> frozenset:
     """Functions defined in solution cells, and names that test cells read and solution cells
     bind (a student may replace ``def sigmoid`` by an import)."""
     cells = _check_notebook(nb)
-    defined, bound_in_solutions, read_by_tests = set(), set(), set()
+    defined, bound_in_solutions, read_by_tests, setup = set(), set(), set(), set()
     for cell in cells:
+        meta = _nbgrader(cell)
+        if (cell.get("cell_type") == "code" and meta.get("locked") and not meta.get("grade")
+                and not meta.get("solution")):
+            setup |= _top_level_names(cell.get("source", ""))
         if _is_solution(cell):
             tree, _ = _parse(cell.get("source", ""))
             if tree is not None:
@@ -1765,7 +1769,8 @@ def graded_names_of(nb) -> frozenset:
             bound_in_solutions |= _top_level_names(cell.get("source", ""))
         elif _is_test(cell):
             read_by_tests |= _loaded_names(cell.get("source", ""))[0]
-    return frozenset(defined | (read_by_tests & bound_in_solutions))
+    # What the instructor's setup binds (np, check_function, ...) is never the student's to define.
+    return frozenset((defined | (read_by_tests & bound_in_solutions)) - setup - DEFAULT_PROTECTED)
 
 
 def scan_cells(nb, include_ungraded: bool = True, local_modules: Iterable[str] = ()

@@ -614,6 +614,7 @@ class Batch:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
+        prog="python -m course_tools.parallel_grade",
         description="Autograde every submission of an assignment with several worker processes.",
         epilog="Other options of the form --Class.trait=VALUE go to nbgrader's configuration.")
     parser.add_argument("assignment")
@@ -621,10 +622,13 @@ def main(argv: list[str] | None = None) -> int:
                         help="worker processes (default: the number of CPUs)")
     parser.add_argument("--course", type=Path, default=Path.cwd(),
                         help="folder that holds nbgrader_config.py (default: the current one)")
-    parser.add_argument("--db-url", help="gradebook URL (default: the course's db_url)")
+    parser.add_argument("--db-url", help="gradebook URL (default: the course's db_url), e.g. "
+                        "postgresql+psycopg://user@host/gradebook for a large class")
     parser.add_argument("--timeout-per-notebook", type=float, default=DEFAULT_TIMEOUT_PER_NOTEBOOK,
                         metavar="S", help="wall-clock seconds per notebook before a student's "
                         f"grading is stopped with 0 points; 0: no limit (default {DEFAULT_TIMEOUT_PER_NOTEBOOK})")
+    import sqlalchemy.exc
+
     args, overrides = parser.parse_known_args(argv)
     bad = [o for o in overrides if not (o.startswith("--") and "=" in o
                                         and "." in o[2:].split("=", 1)[0])]
@@ -644,6 +648,10 @@ def main(argv: list[str] | None = None) -> int:
                          args.timeout_per_notebook, overrides)
     except (ValueError, RuntimeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except sqlalchemy.exc.SQLAlchemyError as exc:
+        print(f"error: the gradebook could not be used (busy for longer than its timeout, or "
+              f"unreachable): {str(exc).splitlines()[0]}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted: the workers were stopped", file=sys.stderr)

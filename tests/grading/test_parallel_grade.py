@@ -493,3 +493,20 @@ def test_a_locked_gradebook_makes_the_command_wait_not_fail(generated_course, tm
     assert process.returncode == 0, f"the command failed after the lock:\n{stdout}\n{stderr}"
     assert "locked" not in stdout + stderr, f"a lock error was reported:\n{stdout}\n{stderr}"
     assert all_grades(course)["patient"]["score"] == 28, "the answer key earns every point"
+
+
+@pytest.mark.slow
+def test_a_gradebook_locked_beyond_its_timeout_is_a_clear_error(generated_course, tmp_path,
+                                                                capsys):
+    course = course_copy(generated_course, tmp_path / "course")
+    lock = sqlite3.connect(course / "gradebook.db", isolation_level=None)
+    lock.execute("BEGIN EXCLUSIVE")
+    try:
+        code = main([ASSIGNMENT, f"--course={course}",
+                     f"--db-url=sqlite:///{course / 'gradebook.db'}?timeout=1"])
+    finally:
+        lock.execute("COMMIT")
+        lock.close()
+    err = capsys.readouterr().err
+    assert code == 1, "a gradebook that stays locked must fail the command"
+    assert "the gradebook could not be used" in err and "database is locked" in err, err

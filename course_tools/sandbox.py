@@ -62,11 +62,15 @@ def sandbox_uid() -> int:
 
 
 def exposed_paths(course_root: Path) -> list[Path]:
-    """What student code needs from inside the hidden course folder: interpreter, course_lib."""
+    """What student code needs, read-only, wherever it lies: the interpreter and course_lib.
+
+    Always bound, since the course (and so the virtual environment) may sit in a hidden folder
+    such as the course root or /tmp.
+    """
     import course_lib
 
     needed = [Path(sys.prefix), Path(course_lib.__file__).resolve().parent]
-    return [p for p in needed if p == course_root or course_root in p.parents]
+    return list(dict.fromkeys(p.resolve() for p in needed))
 
 
 def sandbox_command(inner: list[str], *, scratch: Path, uid: int, hidden: list[Path],
@@ -95,7 +99,14 @@ def sandbox_command(inner: list[str], *, scratch: Path, uid: int, hidden: list[P
     for path in hidden:
         if path.exists():
             cmd += ["--tmpfs", str(path)]
+    emptied = [Path("/tmp"), Path("/dev/shm"), *hidden]
+    made: set[Path] = set()
     for path in exposed_paths(course_root):
+        # bwrap makes missing mount points 0700 (root's); the sandbox uid must pass through.
+        for ancestor in reversed(path.parents):
+            if any(root in ancestor.parents for root in emptied) and ancestor not in made:
+                cmd += ["--perms", "0755", "--dir", str(ancestor)]
+                made.add(ancestor)
         cmd += ["--ro-bind", str(path), str(path)]
     for path in [scratch, *binds]:
         cmd += ["--bind", str(path), str(path)]

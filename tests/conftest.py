@@ -62,3 +62,23 @@ def grading_overrides() -> list[str]:
         return []
     warnings.warn(f"grading without the sandbox in this run: {why}")
     return ["--SandboxedExecute.use_sandbox=False", "--RecheckOutsideKernel.use_sandbox=False"]
+
+
+def course_copy(generated_course: Path, target: Path) -> Path:
+    """A gradable copy of the generated course: source, release, config and a gradebook that
+    knows the assignments and no student."""
+    import shutil
+
+    from nbgrader.api import Gradebook
+
+    target.mkdir(parents=True)
+    for name in ("source", "release"):
+        shutil.copytree(generated_course / name, target / name)
+    for name in ("nbgrader_config.py", "gradebook.db"):
+        shutil.copy2(generated_course / name, target / name)
+    with Gradebook(f"sqlite:///{target / 'gradebook.db'}") as gb:
+        for student in list(gb.students):
+            gb.remove_student(student.id)
+    return target
+
+

@@ -25,27 +25,12 @@ from course_tools.parallel_grade import (FLAG_PREFIX, Outcome, main, notebook_pr
                                          plan_submission, read_scores, stage, summary,
                                          with_sqlite_timeout, condense)
 
+from ..conftest import course_copy  # noqa: F401 (also used by test_output_cap)
 from ..pipeline.test_nbgrader_pipeline import (ASSIGNMENT, CELL_TIMEOUT, MANIFEST, NOTEBOOK,
                                                STUDENTS, build_submission, nbgrader)
 
 # ---------------------------------------------------------------------------------------------
 # Helpers shared with test_output_cap
-
-
-def course_copy(generated_course: Path, target: Path) -> Path:
-    """A gradable copy of the generated course: source, release, config and a gradebook that
-    knows the assignments and no student."""
-    from nbgrader.api import Gradebook
-
-    target.mkdir(parents=True)
-    for name in ("source", "release"):
-        shutil.copytree(generated_course / name, target / name)
-    for name in ("nbgrader_config.py", "gradebook.db"):
-        shutil.copy2(generated_course / name, target / name)
-    with Gradebook(f"sqlite:///{target / 'gradebook.db'}") as gb:
-        for student in list(gb.students):
-            gb.remove_student(student.id)
-    return target
 
 
 def notebooks_of_course(course: Path):

@@ -27,7 +27,7 @@ import pytest
 
 from course_tools.generate import strip_region_markers, tool_environment
 
-from ..conftest import grading_overrides
+from ..conftest import course_copy, grading_overrides
 
 pytestmark = pytest.mark.slow
 
@@ -94,8 +94,8 @@ def digest(path: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def red_team(generated_course):
-    course = generated_course
+def red_team(generated_course, tmp_path_factory):
+    course = course_copy(generated_course, tmp_path_factory.mktemp("red_team") / "course")
     release_nb = nbformat.read(course / "release" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", as_version=4)
     source_nb = nbformat.read(course / "source" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", as_version=4)
     answers = {c.metadata["nbgrader"]["grade_id"]: strip_region_markers(c.source)

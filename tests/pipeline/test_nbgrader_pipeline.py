@@ -22,7 +22,7 @@ import pytest
 
 from course_tools.generate import strip_region_markers, tool_environment
 
-from ..conftest import COURSE_ROOT, grading_overrides
+from ..conftest import COURSE_ROOT, course_copy, grading_overrides
 
 pytestmark = pytest.mark.slow
 
@@ -88,8 +88,8 @@ def digest(path: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def graded(generated_course):
-    course = generated_course
+def graded(generated_course, tmp_path_factory):
+    course = course_copy(generated_course, tmp_path_factory.mktemp("pipeline") / "course")
     release_nb = nbformat.read(course / "release" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", as_version=4)
     source_nb = nbformat.read(course / "source" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", as_version=4)
     digests = {}

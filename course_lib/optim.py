@@ -39,6 +39,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._validation import as_float_array
+
 __all__ = [
     "sgd_update",
     "momentum_update",
@@ -61,16 +63,7 @@ __all__ = [
 # ----------------------------------------------------------------------------------------------
 # Input checks shared by the update rules
 # ----------------------------------------------------------------------------------------------
-def _as_float_array(name, x):
-    """Return ``x`` as a float ndarray (ints and bools become float64) or raise naming ``name``."""
-    if isinstance(x, (str, bytes)) or x is None:
-        raise TypeError(f"{name} must be a real-valued array, got {type(x).__name__}")
-    arr = np.asarray(x)
-    if arr.dtype.kind in "biu":
-        arr = arr.astype(np.float64)
-    elif arr.dtype.kind != "f":
-        raise TypeError(f"{name} must be a real-valued array, got dtype {arr.dtype}")
-    return arr
+_as_float_array = as_float_array
 
 
 def _check_finite(name, arr):

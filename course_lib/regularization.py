@@ -25,6 +25,8 @@ import numbers
 
 import numpy as np
 
+from ._validation import as_float_array
+
 __all__ = [
     "l1_penalty",
     "l2_penalty",
@@ -41,16 +43,7 @@ __all__ = [
 # ----------------------------------------------------------------------------------------------
 # Input checks
 # ----------------------------------------------------------------------------------------------
-def _as_float_array(name, x):
-    """Return ``x`` as a float ndarray (ints and bools become float64) or raise naming ``name``."""
-    if isinstance(x, (str, bytes)) or x is None:
-        raise TypeError(f"{name} must be a real-valued array, got {type(x).__name__}")
-    arr = np.asarray(x)
-    if arr.dtype.kind in "biu":
-        arr = arr.astype(np.float64)
-    elif arr.dtype.kind != "f":
-        raise TypeError(f"{name} must be a real-valued array, got dtype {arr.dtype}")
-    return arr
+_as_float_array = as_float_array
 
 
 def _check_finite(name, arr):

@@ -11,16 +11,20 @@ score of a cell is therefore never more than the score its code earns on honest 
 """
 from __future__ import annotations
 
+import atexit
 import builtins
 import contextlib
 import io
 import json
 import os
 import re
+import secrets
 import select
 import shutil
+import socket
 import subprocess
 import sys
+import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -41,8 +45,57 @@ class RunnerError(Exception):
     """The student process died, timed out or answered nonsense."""
 
 
-class StudentProcess:
-    """A sandboxed Python process that holds the student's namespace."""
+class LineChannel:
+    """One JSON request, one JSON answer per line, with a time limit on each answer.
+
+    Answers are read byte by byte from the descriptor with a deadline, so that a student process
+    that writes half a line and hangs cannot hang the grading process.
+    """
+
+    MAX_LINE_BYTES = 256 * 2**20
+    _pending = b""
+
+    def exchange(self, message: dict, timeout: float) -> dict:
+        message = dict(message, timeout=timeout)
+        try:
+            self._send((json.dumps(message) + "\n").encode("utf-8"))
+        except (BrokenPipeError, OSError) as exc:
+            raise RunnerError(f"the student's code process stopped listening ({exc})")
+        line = self._read_line(timeout + 5.0)
+        if line is None:
+            self.close()
+            raise RunnerError("the student's code did not answer in time")
+        if not line:
+            raise RunnerError("the student's code process died (memory, a signal, or os._exit)")
+        try:
+            return json.loads(line)
+        except ValueError:
+            raise RunnerError("the student's code process answered something unreadable")
+
+    def _read_line(self, timeout: float) -> bytes | None:
+        """The next line; None when time ran out, b"" when the other end closed."""
+        deadline = time.monotonic() + timeout
+        while b"\n" not in self._pending:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            ready, _, _ = select.select([self._fileno()], [], [], remaining)
+            if not ready:
+                return None
+            try:
+                chunk = self._read_some()
+            except OSError:
+                chunk = b""
+            if not chunk or len(self._pending) > self.MAX_LINE_BYTES:
+                self._pending = b""
+                return b""
+            self._pending += chunk
+        line, _, self._pending = self._pending.partition(b"\n")
+        return line
+
+
+class StudentProcess(LineChannel):
+    """A sandboxed Python process of its own that holds the student's namespace."""
 
     def __init__(self, workdir: Path, course_root: Path, hidden: list[Path],
                  use_sandbox: bool = True, limits: sandbox.Limits = sandbox.Limits()):
@@ -56,33 +109,26 @@ class StudentProcess:
         else:
             self.scratch = None
             cmd = inner
-        env = {k: v for k, v in os.environ.items() if k != "NBGRADER_EXECUTION"}
+        env = sandbox.student_environment()
         env["MPLBACKEND"] = "Agg"
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.DEVNULL, cwd=self.scratch or workdir,
-                                     env=env, text=True, bufsize=1)
+                                     env=env, bufsize=0)
 
     def request(self, message: dict, timeout: float) -> dict:
         if self.proc.poll() is not None:
             raise RunnerError("the student's code process has ended")
-        message = dict(message, timeout=timeout)
-        try:
-            self.proc.stdin.write(json.dumps(message) + "\n")
-            self.proc.stdin.flush()
-        except (BrokenPipeError, OSError) as exc:
-            raise RunnerError(f"the student's code process stopped listening ({exc})")
-        deadline = time.monotonic() + timeout + 5.0
-        ready, _, _ = select.select([self.proc.stdout], [], [], max(0.0, deadline - time.monotonic()))
-        if not ready:
-            self.close()
-            raise RunnerError("the student's code did not answer in time")
-        line = self.proc.stdout.readline()
-        if not line:
-            raise RunnerError("the student's code process died (memory, a signal, or os._exit)")
-        try:
-            return json.loads(line)
-        except ValueError:
-            raise RunnerError("the student's code process answered something unreadable")
+        return self.exchange(message, timeout)
+
+    def _send(self, data: bytes) -> None:
+        self.proc.stdin.write(data)
+        self.proc.stdin.flush()
+
+    def _fileno(self) -> int:
+        return self.proc.stdout.fileno()
+
+    def _read_some(self) -> bytes:
+        return os.read(self.proc.stdout.fileno(), 1 << 16)
 
     def close(self) -> None:
         if self.proc.poll() is None:
@@ -90,6 +136,197 @@ class StudentProcess:
         self.proc.wait()
         if self.scratch is not None:
             shutil.rmtree(self.scratch, ignore_errors=True)
+
+
+class ForkedStudentProcess(LineChannel):
+    """A student process forked by a `Zygote`, reached over its own Unix socket."""
+
+    def __init__(self, connection: socket.socket, scratch: Path, zygote: "Zygote | None" = None):
+        self.connection, self.scratch, self.zygote = connection, scratch, zygote
+        self.closed = False
+
+    def request(self, message: dict, timeout: float) -> dict:
+        if self.closed:
+            raise RunnerError("the student's code process has ended")
+        return self.exchange(message, timeout)
+
+    def _send(self, data: bytes) -> None:
+        self.connection.sendall(data)
+
+    def _fileno(self) -> int:
+        return self.connection.fileno()
+
+    def _read_some(self) -> bytes:
+        return self.connection.recv(1 << 16)
+
+    def close(self) -> None:
+        """End the student process and everything it started (the zygote kills them all)."""
+        if not self.closed:
+            self.closed = True
+            with contextlib.suppress(OSError):
+                self.connection.close()
+            if self.zygote is not None:
+                self.zygote.clear()
+
+
+class Zygote:
+    """A sandboxed process that imported the usual modules once and forks student processes.
+
+    Starting Python and importing numpy, matplotlib and the course's widgets takes most of a
+    re-check; the zygote pays it once per grading process. It runs as the sandbox uid of this
+    grading process, in a sandbox whose only writable folder is its pool. For each student it
+    first kills every other process of its sandbox and empties /tmp, then forks; see
+    `course_tools.student_runner`. The grading process talks to each student process over a
+    socket it created itself, in a folder the sandbox uid cannot change.
+    """
+
+    PRELOAD = ("numpy", "matplotlib", "matplotlib.pyplot", "ipywidgets", "course_lib",
+               "course_lib.grading", "course_lib.widgets")
+
+    def __init__(self, course_root: Path, hidden: list[Path],
+                 limits: sandbox.Limits = sandbox.Limits(), preload=PRELOAD,
+                 start_timeout: float = 120.0):
+        self.uid = sandbox.sandbox_uid()
+        self.pool = Path(tempfile.mkdtemp(prefix="grading-pool-"))
+        self.pool.chmod(0o755)  # root's: the sandbox uid cannot rename the sockets in it
+        home = sandbox.make_scratch(self.uid, parent=self.pool, name="zygote")
+        cmd = sandbox.sandbox_command([sys.executable, "-I", "-c", RUNNER_SOURCE, "zygote", *preload],
+                                      scratch=home, uid=self.uid,
+                                      hidden=[course_root, *hidden], binds=[self.pool],
+                                      limits=limits, course_root=course_root)
+        env = sandbox.student_environment()
+        env["MPLBACKEND"] = "Agg"
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.DEVNULL, env=env, text=True, bufsize=1)
+        self.count = 0
+        ready = self._read_control(start_timeout)
+        if ready is None or "ready" not in ready:
+            self.close()
+            raise RunnerError("the sandboxed zygote did not start")
+        self.loaded = ready["ready"]
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def _read_control(self, timeout: float, nonce: str | None = None) -> dict | None:
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            ready, _, _ = select.select([self.proc.stdout], [], [], remaining)
+            if not ready:
+                return None
+            line = self.proc.stdout.readline()
+            if not line:
+                return None
+            try:
+                answer = json.loads(line)
+            except ValueError:
+                continue
+            if nonce is None or nonce in (answer.get("forked"), answer.get("cleared")):
+                return answer
+
+    def clear(self, timeout: float = 15.0) -> None:
+        """Kill every process of the last student and empty /tmp now, not at the next fork.
+
+        The student's leftovers run as this grading process's sandbox uid, the uid of its next
+        grading kernel too: a fork bomb left alive would use up that uid's process limit and
+        kill the next student's kernel before it starts. A zygote that does not answer in time
+        is closed (the next fork starts a new one).
+        """
+        if not self.alive():
+            return
+        nonce = secrets.token_hex(16)
+        try:
+            self.proc.stdin.write(json.dumps({"op": "clear", "nonce": nonce}) + "\n")
+            self.proc.stdin.flush()
+        except OSError:
+            self.close()
+            return
+        if self._read_control(timeout, nonce) is None:
+            self.close()
+
+    def fork(self, workdir: Path, timeout: float = 15.0) -> ForkedStudentProcess:
+        """A fresh student process with a scratch copy of ``workdir``'s data files."""
+        if not self.alive():
+            raise RunnerError("the zygote has ended")
+        self.count += 1
+        scratch = sandbox.make_scratch(self.uid, copy_from=workdir, parent=self.pool,
+                                       name=f"student-{self.count}")
+        address = self.pool / f"student-{self.count}.sock"
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            listener.bind(str(address))
+            address.chmod(0o666)
+            listener.listen(1)
+            nonce = secrets.token_hex(16)
+            try:
+                self.proc.stdin.write(json.dumps({"op": "fork", "nonce": nonce,
+                                                  "scratch": str(scratch),
+                                                  "socket": str(address)}) + "\n")
+                self.proc.stdin.flush()
+            except OSError as exc:
+                raise RunnerError(f"the zygote stopped listening ({exc})")
+            if self._read_control(timeout, nonce) is None:
+                raise RunnerError("the zygote did not fork a student process in time")
+            # Every process of the previous students is dead now: their folders can go.
+            for old in self.pool.iterdir():
+                if old.name.startswith("student-") and old not in (scratch, address):
+                    if old.is_dir():
+                        shutil.rmtree(old, ignore_errors=True)
+                    else:
+                        old.unlink(missing_ok=True)
+            listener.settimeout(timeout)
+            try:
+                connection, _ = listener.accept()
+            except OSError as exc:
+                raise RunnerError(f"the student process did not connect ({exc})")
+            connection.settimeout(None)
+            return ForkedStudentProcess(connection, scratch, zygote=self)
+        finally:
+            listener.close()
+            address.unlink(missing_ok=True)
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        shutil.rmtree(self.pool, ignore_errors=True)
+
+
+_zygotes: dict[tuple, Zygote] = {}
+FORK_TIMEOUT = 15.0  # seconds a zygote may take to clear its sandbox and fork
+
+
+def _close_zygotes() -> None:
+    for zygote in _zygotes.values():
+        zygote.close()
+    _zygotes.clear()
+
+
+atexit.register(_close_zygotes)
+
+
+def start_student(workdir: Path, course_root: Path, hidden: list[Path], *,
+                  use_sandbox: bool = True, use_zygote: bool = True):
+    """A process holding a fresh student namespace: forked by this process's zygote if it can."""
+    if use_sandbox and use_zygote:
+        key = (sandbox.sandbox_uid(), str(course_root), tuple(map(str, hidden)))
+        for attempt in range(2):
+            zygote = _zygotes.get(key)
+            try:
+                if zygote is None or not zygote.alive():
+                    if zygote is not None:
+                        zygote.close()
+                    zygote = _zygotes[key] = Zygote(course_root, hidden)
+                return zygote.fork(workdir, timeout=FORK_TIMEOUT)
+            except RunnerError:
+                # A student may have killed or stopped the zygote: start a new one.
+                _zygotes.pop(key, None)
+                if zygote is not None:
+                    zygote.close()
+    return StudentProcess(workdir, course_root, hidden, use_sandbox=use_sandbox)
 
 
 def _exception(error: dict) -> Exception:
@@ -171,12 +408,30 @@ def is_instructor_setup(cell) -> bool:
     return bool(meta.get("locked")) and not meta.get("grade") and not meta.get("solution")
 
 
+def released_demo_sources(release_notebook: Path) -> set[str]:
+    """Sources of the code cells of a release notebook that are not nbgrader cells.
+
+    These are the instructor's demonstrations (plots, widgets, "try it" lines); a submission
+    cell with exactly that source is the instructor's code, not the student's.
+    """
+    try:
+        released = nbformat.read(release_notebook, as_version=4)
+    except Exception:
+        return set()
+    return {c.source.strip() for c in released.cells
+            if c.cell_type == "code" and not c.metadata.get("nbgrader") and c.source.strip()}
+
+
 def recheck_notebook(nb, workdir: Path, course_root: Path, hidden: list[Path], *,
-                     use_sandbox: bool = True, cell_timeout: float = 60.0,
+                     use_sandbox: bool = True, use_zygote: bool = True,
+                     skip_sources: set[str] = frozenset(),
+                     cell_timeout: float = 60.0,
                      call_timeout: float = 20.0) -> dict[str, str | None]:
     """Run the notebook's test cells in this process against the student's functions.
 
     Returns grade_id -> None (passed) or the failure message, for every autograded test cell.
+    Cells whose source is in ``skip_sources`` (unchanged demonstrations) are not run in the
+    student's process.
     """
     verdicts: dict[str, str | None] = {}
     tests = [c for c in nb.cells if is_test_cell(c)]
@@ -189,7 +444,8 @@ def recheck_notebook(nb, workdir: Path, course_root: Path, hidden: list[Path], *
             if is_instructor_setup(cell):
                 exec(compile(strip_magics(cell.source), "<setup>", "exec"), trusted)
     protected = set(trusted)
-    process = StudentProcess(workdir, course_root, hidden, use_sandbox=use_sandbox)
+    process = start_student(workdir, course_root, hidden, use_sandbox=use_sandbox,
+                            use_zygote=use_zygote)
     try:
         # Cells run in notebook order, as in the kernel: a test sees the student's functions
         # as they are at that point, and a process that dies takes only the later tests along.
@@ -197,6 +453,8 @@ def recheck_notebook(nb, workdir: Path, course_root: Path, hidden: list[Path], *
             if cell.cell_type != "code":
                 continue
             if not is_test_cell(cell):
+                if not _nbgrader(cell) and cell.source.strip() in skip_sources:
+                    continue
                 try:
                     process.request({"op": "exec", "code": strip_magics(cell.source)},
                                     timeout=cell_timeout)
@@ -234,6 +492,9 @@ class RecheckOutsideKernel(Preprocessor):
     course_root = Unicode(str(sandbox.COURSE_ROOT)).tag(config=True)
     hidden_path = Unicode("", help="Another folder to hide (e.g. the exchange).").tag(config=True)
     cell_timeout = Float(60.0).tag(config=True)
+    release_directory = Unicode("release", help="Where the release notebooks lie, relative to "
+                                "course_root: unchanged demonstration cells are skipped."
+                                ).tag(config=True)
 
     def preprocess(self, nb, resources):
         workdir = Path(resources.get("metadata", {}).get("path") or os.getcwd())
@@ -242,8 +503,19 @@ class RecheckOutsideKernel(Preprocessor):
             ok, why = sandbox.sandbox_available()
             if not ok:
                 raise RuntimeError(f"cannot re-check outside the kernel in a sandbox: {why}")
+        info = resources.get("nbgrader", {})
+        release = (Path(self.course_root) / self.release_directory / str(info.get("assignment"))
+                   / f"{info.get('notebook')}.ipynb")
+        skip = released_demo_sources(release) if info.get("assignment") else set()
+        run = dict(use_sandbox=self.use_sandbox, cell_timeout=self.cell_timeout)
         verdicts = recheck_notebook(nb, workdir, Path(self.course_root), hidden,
-                                    use_sandbox=self.use_sandbox, cell_timeout=self.cell_timeout)
+                                    skip_sources=skip, **run)
+        passed_in_kernel = {_nbgrader(c).get("grade_id") for c in nb.cells
+                            if is_test_cell(c) and not any(
+                                out.get("output_type") == "error" for out in c.get("outputs", []))}
+        if skip and any(verdicts.get(g) for g in passed_in_kernel):
+            # The student's code may rely on a demonstration cell: decide with every cell run.
+            verdicts = recheck_notebook(nb, workdir, Path(self.course_root), hidden, **run)
         for cell in nb.cells:
             grade_id = _nbgrader(cell).get("grade_id")
             failure = verdicts.get(grade_id)

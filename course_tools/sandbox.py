@@ -18,6 +18,7 @@ root to switch uid. `sandbox_available` says whether this machine can do it.
 from __future__ import annotations
 
 import os
+import re
 import time
 import shutil
 import sys
@@ -34,6 +35,21 @@ from traitlets import Bool, Float, Int, List, Unicode
 COURSE_ROOT = Path(__file__).resolve().parent.parent
 FIRST_SANDBOX_UID = 61000
 MAX_SCRATCH_COPY_BYTES = 200 * 2**20  # data files of an assignment folder copied to scratch
+
+
+# Variables that carry credentials or grading state, never passed to student code: a hub's API
+# token (JUPYTERHUB_API_TOKEN, JPY_API_TOKEN) would let a submission act as its instructor.
+SECRET_VARIABLE = re.compile(
+    r"^(JUPYTERHUB_|JPY_API|NBGRADER_|PG|AWS_|AZURE_|GOOGLE_|GITHUB_|GH_|CI_JOB_)"
+    r"|TOKEN|SECRET|PASSWORD|PASSWD|CREDENTIAL|API_KEY|PRIVATE_KEY|DB_URL|DATABASE_URL",
+    re.IGNORECASE)
+
+
+def student_environment(base: dict[str, str] | None = None) -> dict[str, str]:
+    """The environment for a process that runs student code: `base` (default: this process's)
+    without the variables that match `SECRET_VARIABLE`."""
+    base = os.environ if base is None else base
+    return {name: value for name, value in base.items() if not SECRET_VARIABLE.search(name)}
 
 
 @dataclass(frozen=True)
@@ -123,9 +139,40 @@ def sandbox_command(inner: list[str], *, scratch: Path, uid: int, hidden: list[P
     return cmd + list(inner)
 
 
-def make_scratch(uid: int, copy_from: Path | None = None) -> Path:
-    """A fresh folder owned by ``uid``, holding a copy of the files of ``copy_from``."""
-    scratch = Path(tempfile.mkdtemp(prefix="grading-scratch-"))
+def matplotlib_font_cache() -> Path | None:
+    """matplotlib's font list of this process, built once; copied into every scratch folder.
+
+    A sandboxed process starts with an empty matplotlib folder and would otherwise rebuild the
+    list (a third of a second) in every kernel.
+    """
+    global _font_cache
+    if _font_cache is None:
+        try:
+            import matplotlib
+            import matplotlib.font_manager  # noqa: F401 (writes the list when it is missing)
+
+            found = sorted(Path(matplotlib.get_cachedir()).glob("fontlist-v*.json"))
+            _font_cache = found[-1] if found else False
+        except Exception:
+            _font_cache = False
+    return _font_cache or None
+
+
+_font_cache = None
+
+
+def make_scratch(uid: int, copy_from: Path | None = None, parent: Path | None = None,
+                 name: str | None = None) -> Path:
+    """A fresh folder owned by ``uid``, holding a copy of the files of ``copy_from``.
+
+    It is made in ``parent`` (default: the system's temporary folder), named ``name`` when
+    given, and starts with a copy of matplotlib's font list.
+    """
+    if name is not None and parent is not None:
+        scratch = parent / name
+        scratch.mkdir()
+    else:
+        scratch = Path(tempfile.mkdtemp(prefix="grading-scratch-", dir=parent))
     budget = MAX_SCRATCH_COPY_BYTES
     if copy_from is not None and copy_from.is_dir():
         for item in sorted(copy_from.rglob("*")):
@@ -138,6 +185,10 @@ def make_scratch(uid: int, copy_from: Path | None = None) -> Path:
                 (scratch / relative).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy2(item, scratch / relative)
                 budget -= item.stat().st_size
+    font_cache = matplotlib_font_cache()
+    if font_cache is not None:
+        (scratch / ".matplotlib").mkdir()
+        shutil.copy2(font_cache, scratch / ".matplotlib" / font_cache.name)
     for path in [scratch, *scratch.rglob("*")]:
         os.chown(path, uid, uid, follow_symlinks=False)
     scratch.chmod(0o700)
@@ -176,9 +227,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         self._scratch = make_scratch(uid, copy_from=workdir)
         hidden = [Path(self.course_root), *map(Path, self.hidden_paths)]
         kw["cwd"] = str(self._scratch)
-        env = dict(kw.get("env") or os.environ)
-        env.pop("NBGRADER_EXECUTION", None)
-        kw["env"] = env
+        kw["env"] = student_environment(kw.get("env") or os.environ)
         cmd = sandbox_command(kernel_cmd, scratch=self._scratch, uid=uid, hidden=hidden,
                               binds=[self._runtime],
                               limits=Limits(memory_bytes=self.memory_limit),

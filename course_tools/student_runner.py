@@ -10,6 +10,14 @@ Requests: ``{"op": "exec", "code": ...}`` runs a cell's code in the student's na
 calls one of them and answers with the value, the arguments as they are afterwards, the warnings
 and the error. Arrays travel as .npy bytes in base64 and are read with ``allow_pickle=False``;
 any other object is answered as an opaque type name, never as something to execute.
+
+Started with the argument ``zygote`` followed by module names, it is instead a *zygote*: it
+imports those modules once (numpy, matplotlib, the course's widgets: most of a notebook's start-up
+time), then, for each ``{"op": "fork", "nonce", "scratch", "socket"}`` line on its standard input,
+kills every other process of its sandbox, empties the sandbox's /tmp, forks a student process that
+works in ``scratch`` and talks over the Unix socket ``socket``, and answers ``{"forked": nonce}``.
+A student process never holds the zygote's own channel, and the zygote cannot be traced or read
+by it (it is not dumpable), so one student's code never reaches the next student's process.
 """
 import base64
 import builtins
@@ -109,16 +117,150 @@ def run(channel_in, channel_out):
         channel_out.flush()
 
 
-def main():
-    channel_out = os.fdopen(os.dup(1), "w")
-    channel_in = os.fdopen(os.dup(0), "r")
+def silence_standard_streams():
+    """Point descriptors 0-2 and sys.std* at /dev/null; student code must not reach a channel."""
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
         os.dup2(devnull, fd)
+    os.close(devnull)
     sys.stdin = open(os.devnull)
     sys.stdout = sys.stderr = open(os.devnull, "w")
+
+
+def main():
+    channel_out = os.fdopen(os.dup(1), "w")
+    channel_in = os.fdopen(os.dup(0), "r")
+    silence_standard_streams()
     run(channel_in, channel_out)
 
 
+# ---------------------------------------------------------------------------------------------
+# The zygote
+
+PR_SET_DUMPABLE = 4
+ZYGOTE_IGNORED_SIGNALS = ("SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2",
+                          "SIGPIPE", "SIGALRM", "SIGTSTP", "SIGTTIN", "SIGTTOU")
+
+
+def others_alive(me):
+    """Pids of this sandbox's other live processes (the sandbox's pid 1 is bubblewrap's)."""
+    alive = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) in (me, 1):
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                state = f.read().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            continue
+        if state not in ("Z", "X"):
+            alive.append(int(entry))
+    return alive
+
+
+def clear_sandbox(me, folders=("/tmp", "/dev/shm"), patience=5.0):
+    """Kill every other process of the sandbox, reap them, and empty the shared scratch folders."""
+    import shutil
+    import time
+
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            os.kill(-1, signal.SIGKILL)  # every process we may signal, except us and pid 1
+        except ProcessLookupError:
+            pass
+        while True:
+            try:
+                pid, _ = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                break
+            if pid == 0:
+                break
+        if not others_alive(me) or time.monotonic() > deadline:
+            break
+        time.sleep(0.002)
+    for folder in folders:
+        try:
+            entries = os.listdir(folder)
+        except OSError:
+            continue
+        for name in entries:
+            path = os.path.join(folder, name)
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                try:
+                    os.unlink(path)
+                except OSError:
+                    pass
+
+
+def student_process(request, control_fds):
+    """In the forked child: cut every tie to the zygote, then serve one student over the socket."""
+    import socket
+
+    try:
+        for fd in control_fds:
+            os.close(fd)
+        for name in ZYGOTE_IGNORED_SIGNALS:
+            signal.signal(getattr(signal, name), signal.SIG_DFL)
+        os.setsid()
+        scratch = request["scratch"]
+        os.chdir(scratch)
+        os.environ.update(HOME=scratch, IPYTHONDIR=os.path.join(scratch, ".ipython"),
+                          MPLCONFIGDIR=os.path.join(scratch, ".matplotlib"))
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.connect(request["socket"])
+        channel_in = sock.makefile("r", encoding="utf-8")
+        channel_out = sock.makefile("w", encoding="utf-8")
+        silence_standard_streams()
+        run(channel_in, channel_out)
+    finally:
+        os._exit(0)
+
+
+def zygote(preload):
+    import ctypes
+    import importlib
+
+    control_out = os.fdopen(os.dup(1), "w")
+    control_in = os.fdopen(os.dup(0), "r")
+    silence_standard_streams()
+    for name in ZYGOTE_IGNORED_SIGNALS:
+        signal.signal(getattr(signal, name), signal.SIG_IGN)
+    # Not dumpable: a process of the same uid can neither ptrace it nor read /proc/<pid>/mem.
+    if ctypes.CDLL(None, use_errno=True).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0:
+        raise SystemExit("cannot make the zygote undumpable")
+    loaded = []
+    for name in preload:
+        try:
+            importlib.import_module(name)
+            loaded.append(name)
+        except Exception:
+            pass
+    control_out.write(json.dumps({"ready": loaded}) + "\n")
+    control_out.flush()
+    me = os.getpid()
+    for line in control_in:
+        request = json.loads(line)
+        if request.get("op") == "clear":
+            # The student is done: nothing of theirs may hold the uid's process limit meanwhile.
+            clear_sandbox(me)
+            control_out.write(json.dumps({"cleared": request["nonce"]}) + "\n")
+            control_out.flush()
+            continue
+        if request.get("op") != "fork":
+            continue
+        clear_sandbox(me)
+        pid = os.fork()
+        if pid == 0:
+            student_process(request, (control_in.fileno(), control_out.fileno()))
+        control_out.write(json.dumps({"forked": request["nonce"]}) + "\n")
+        control_out.flush()
+
+
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["zygote"]:
+        zygote(sys.argv[2:])
+    else:
+        main()

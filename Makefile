@@ -8,10 +8,11 @@ BIN    := $(VENV)/bin
 export PATH := $(abspath $(BIN)):$(PATH)
 PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check --constraint constraints.txt
 
-.PHONY: grade similarity sandbox lab test test-fast release solutions generated benchmark lock clean help
+.PHONY: grade similarity sandbox postgres chromium hub-proxy instructor lab test test-fast release solutions generated benchmark lock clean help
 
 help:
 	@echo "make lab        open the course in JupyterLab (creates $(VENV) on first use)"
+	@echo "make instructor open it with nbgrader's instructor tools (formgrader, create assignment)"
 	@echo "make test       run the whole test suite (installs the test extra)"
 	@echo "make test-fast  the suite without the nbgrader pipeline and server tests"
 	@echo "make generated  regenerate release/ and solutions/ from source/"
@@ -43,10 +44,43 @@ sandbox:
 	    && echo "installed bubblewrap" || echo "could not install bubblewrap: grading tests run without the sandbox"; \
 	  else echo "bubblewrap is missing (apt-get install bubblewrap, as root): grading tests run without the sandbox"; fi; }
 
+# Debian's packages for the service tests, installed where this user can (root with apt);
+# elsewhere the tests that need them skip and say what to install.
+define apt_install
+	@command -v $(1) >/dev/null 2>&1 || test -x "$(3)" || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get install -y -qq $(2) >/dev/null 2>&1 || \
+	     (apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq $(2) >/dev/null 2>&1)) \
+	    && echo "installed $(2)" || echo "could not install $(2): $(4) skip"; \
+	  else echo "$(2) is missing (apt-get install $(2), as root): $(4) skip"; fi; }
+endef
+
+# The gradebook test against a real server (tests/pipeline/test_postgres_gradebook.py).
+postgres:
+	$(call apt_install,pg_ctlcluster,postgresql,$(lastword $(wildcard /usr/lib/postgresql/*/bin/initdb)),the PostgreSQL tests)
+
+# The browser tests drive Debian's Chromium (Playwright's own download is not used).
+chromium:
+	$(call apt_install,chromium,chromium,/usr/bin/chromium,the browser tests)
+
+# The hub's proxy, from npm, into the virtual environment (tests/hub).
+CHP_VERSION ?= 5.3.0
+hub-proxy: $(BIN)/python
+	@test -x $(VENV)/node_modules/.bin/configurable-http-proxy || { \
+	  if command -v npm >/dev/null 2>&1; then \
+	    npm install --prefix $(VENV) --no-audit --no-fund --loglevel=error \
+	      configurable-http-proxy@$(CHP_VERSION) >/dev/null && echo "installed configurable-http-proxy" \
+	    || echo "could not install configurable-http-proxy: the JupyterHub tests skip"; \
+	  else echo "npm is missing (Node.js 20 or newer): the JupyterHub tests skip"; fi; }
+
 lab: $(VENV)/.installed-base
 	$(BIN)/python -m course_tools.open_lab
 
-test: $(VENV)/.installed-test sandbox
+# The same JupyterLab with formgrader and the create-assignment toolbar (students never see them).
+instructor: $(VENV)/.installed-base
+	$(BIN)/python -m course_tools.open_lab --instructor
+
+test: $(VENV)/.installed-test sandbox postgres chromium hub-proxy
 	$(BIN)/python -m pytest
 
 test-fast: $(VENV)/.installed-test

@@ -12,10 +12,14 @@ COURSE_ROOT = os.path.dirname(os.path.abspath(__file__))
 c.CourseDirectory.course_id = "deep-learning-foundations"
 c.CourseDirectory.root = COURSE_ROOT
 # SQLite waits up to a minute for a lock instead of failing when two processes grade at once.
-c.CourseDirectory.db_url = "sqlite:///" + os.path.join(COURSE_ROOT, "gradebook.db") + "?timeout=60"
+# A large class sets NBGRADER_DB_URL to a PostgreSQL gradebook instead (see deploy/README.md).
+c.CourseDirectory.db_url = (os.environ.get("NBGRADER_DB_URL") or
+                            "sqlite:///" + os.path.join(COURSE_ROOT, "gradebook.db") + "?timeout=60")
 
-# For a course run on one machine; a JupyterHub class sets a shared exchange (see deploy/).
-c.Exchange.root = os.path.join(COURSE_ROOT, "exchange")
+# On one machine the exchange lives in the course; a JupyterHub class shares one folder between
+# every user's server and names it in NBGRADER_EXCHANGE_ROOT (see deploy/).
+EXCHANGE_ROOT = os.environ.get("NBGRADER_EXCHANGE_ROOT") or os.path.join(COURSE_ROOT, "exchange")
+c.Exchange.root = EXCHANGE_ROOT
 c.Exchange.path_includes_course = True
 
 # Every release notebook starts with the same instructions to the student.
@@ -46,9 +50,9 @@ c.Autograde.autograde_preprocessors = [
 ]
 c.SandboxedExecute.notebook_timeout = 600
 c.SandboxedKernelManager.course_root = COURSE_ROOT
-c.SandboxedKernelManager.hidden_paths = [os.path.join(COURSE_ROOT, "exchange")]
+c.SandboxedKernelManager.hidden_paths = [EXCHANGE_ROOT]
 c.RecheckOutsideKernel.course_root = COURSE_ROOT
-c.RecheckOutsideKernel.hidden_path = os.path.join(COURSE_ROOT, "exchange")
+c.RecheckOutsideKernel.hidden_path = EXCHANGE_ROOT
 
 # Feedback never shows a hidden test: their source is removed (ClearHiddenTests), and the
 # outputs of hidden-test cells are replaced by a message that gives the points, not the test.

@@ -11,12 +11,16 @@ from traitlets.config.loader import PyFileConfigLoader
 
 
 def load(course_root: Path, cwd: Path):
+    """The course's config as nbgrader reads it on one machine (no hub variables set)."""
+    saved = {name: os.environ.pop(name) for name in ("NBGRADER_EXCHANGE_ROOT", "NBGRADER_DB_URL")
+             if name in os.environ}
     old = os.getcwd()
     os.chdir(cwd)
     try:
         return PyFileConfigLoader("nbgrader_config.py", path=str(course_root)).load_config()
     finally:
         os.chdir(old)
+        os.environ.update(saved)
 
 
 def test_config_resolves_every_path_against_its_own_folder(course_root, tmp_path):
@@ -44,3 +48,35 @@ def test_feedback_preprocessors_exist_and_redaction_runs_first(course_root, tmp_
         module, cls = dotted.rsplit(".", 1)
         assert hasattr(importlib.import_module(module), cls), f"{dotted} cannot be imported"
     assert "nbgrader.preprocessors.GetGrades" in names, "feedback needs the scores"
+
+
+def test_a_hub_moves_the_exchange_and_the_gradebook_and_the_sandbox_hides_that_exchange(
+        course_root, tmp_path, monkeypatch):
+    shared = tmp_path / "srv" / "exchange"
+    url = "postgresql+psycopg://grader@127.0.0.1:5432/gradebook"
+    monkeypatch.setenv("NBGRADER_EXCHANGE_ROOT", str(shared))
+    monkeypatch.setenv("NBGRADER_DB_URL", url)
+    old = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        cfg = PyFileConfigLoader("nbgrader_config.py", path=str(course_root)).load_config()
+    finally:
+        os.chdir(old)
+    assert cfg.Exchange.root == str(shared)
+    assert cfg.CourseDirectory.db_url == url
+    assert cfg.SandboxedKernelManager.hidden_paths == [str(shared)], (
+        "grading kernels must not see the shared exchange")
+    assert cfg.RecheckOutsideKernel.hidden_path == str(shared)
+
+
+def test_empty_hub_variables_mean_one_machine(course_root, tmp_path, monkeypatch):
+    monkeypatch.setenv("NBGRADER_EXCHANGE_ROOT", "")
+    monkeypatch.setenv("NBGRADER_DB_URL", "")
+    old = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        cfg = PyFileConfigLoader("nbgrader_config.py", path=str(course_root)).load_config()
+    finally:
+        os.chdir(old)
+    assert Path(cfg.Exchange.root) == course_root / "exchange"
+    assert cfg.CourseDirectory.db_url.startswith("sqlite:///")

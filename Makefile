@@ -17,7 +17,7 @@ help:
 	@echo "make test-fast  the suite without the nbgrader pipeline and server tests"
 	@echo "make generated  regenerate release/ and solutions/ from source/"
 	@echo "make benchmark  print speed figures of course_lib against PyTorch"
-	@echo "make grade ASSIGNMENT=... [WORKERS=2]   autograde every submission in parallel"
+	@echo "make grade ASSIGNMENT=... [WORKERS=N]   autograde every submission in parallel"
 	@echo "make similarity ASSIGNMENT=...          report near-copies among submissions and of course_lib"
 
 $(BIN)/python:
@@ -94,11 +94,12 @@ solutions: $(VENV)/.installed-base
 
 generated: release solutions
 
-WORKERS ?= 2
-# make grade ASSIGNMENT=01_activations_and_losses [WORKERS=2]
+# WORKERS empty: the command's default, the number of CPUs plus one.
+WORKERS ?=
+# make grade ASSIGNMENT=01_activations_and_losses [WORKERS=N]
 grade: $(VENV)/.installed-base sandbox
 	@test -n "$(ASSIGNMENT)" || { echo "usage: make grade ASSIGNMENT=<assignment> [WORKERS=N]"; exit 1; }
-	$(BIN)/python -m course_tools.parallel_grade $(ASSIGNMENT) --workers $(WORKERS) --course $(CURDIR)
+	$(BIN)/python -m course_tools.parallel_grade $(ASSIGNMENT) $(if $(WORKERS),--workers $(WORKERS)) --course $(CURDIR)
 
 # make similarity ASSIGNMENT=01_activations_and_losses [SIMILARITY_ARGS="--threshold 0.6"]
 similarity: $(VENV)/.installed-base

@@ -8,15 +8,19 @@ tests/pipeline/submissions in turn) twice, in temporary copies of the course:
 2. protected: ``python -m course_tools.parallel_grade --workers W`` with the course's own
    configuration (sandboxed kernel, re-check outside the kernel, scan, output cap).
 
-It prints both wall times, the ratio plain/protected (the target is >= 1.6 on two cores), the
-time of one plain notebook execution, and the overhead per submission of the protections.
+It prints both wall times, the ratio plain/protected (the target is >= 1.6 on two cores), and
+the overhead per submission of the protections: the CPU-seconds the protected run occupies per
+submission (wall time x the CPUs it can use, min(workers, CPUs)) minus the plain run's seconds
+per submission, which are almost all spent executing the notebook.
 
-Usage: python benchmarks/bench_grading.py [--submissions 40] [--workers 2]
+Usage: python benchmarks/bench_grading.py [--submissions 40] [--workers N]
+(default workers: parallel_grade's own default, the number of CPUs plus one)
 """
 from __future__ import annotations
 
 import argparse
 import copy
+import os
 import shutil
 import subprocess
 import sys
@@ -31,6 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from course_tools.generate import generate_release, strip_region_markers, tool_environment  # noqa: E402
+from course_tools.parallel_grade import default_workers  # noqa: E402
 
 ASSIGNMENT = "01_activations_and_losses"
 NOTEBOOK = "activations_and_losses"
@@ -99,7 +104,7 @@ def timed(cmd: list[str], cwd: Path) -> float:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--submissions", type=int, default=40)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=default_workers())
     args = parser.parse_args(argv)
     notebooks = submissions(args.submissions)
     with tempfile.TemporaryDirectory() as tmp:
@@ -112,14 +117,15 @@ def main(argv: list[str] | None = None) -> None:
                              "--workers", str(args.workers), "--course", str(protected)], protected)
     n = args.submissions
     per_plain = t_plain / n
-    per_protected_cpu = t_protected * args.workers / n
-    print(f"submissions                      {n}")
+    cpus = min(args.workers, os.cpu_count() or 1)
+    per_protected_cpu = t_protected * cpus / n
+    print(f"submissions                      {n}  (CPUs: {os.cpu_count()})")
     print(f"plain serial nbgrader            {t_plain:7.1f} s  ({per_plain:.2f} s per submission)")
     print(f"protected, {args.workers} workers              {t_protected:7.1f} s  "
           f"({t_protected / n:.2f} s per submission)")
     print(f"speed-up plain / protected       {t_plain / t_protected:7.2f}x  (target >= 1.6x)")
     print(f"protection overhead              {per_protected_cpu - per_plain:+7.2f} s per submission "
-          f"(worker time {per_protected_cpu:.2f} s against {per_plain:.2f} s plain)")
+          f"({per_protected_cpu:.2f} CPU-s on {cpus} CPUs against {per_plain:.2f} s plain)")
 
 
 if __name__ == "__main__":

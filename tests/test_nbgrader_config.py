@@ -10,16 +10,23 @@ from pathlib import Path
 from traitlets.config.loader import PyFileConfigLoader
 
 
-def load(course_root: Path, cwd: Path):
-    """The course's config as nbgrader reads it on one machine (no hub variables set)."""
-    saved = {name: os.environ.pop(name) for name in ("NBGRADER_EXCHANGE_ROOT", "NBGRADER_DB_URL")
-             if name in os.environ}
+def load_as_set(course_root: Path, cwd: Path):
+    """The course's config as nbgrader reads it from cwd, with the environment as it is."""
     old = os.getcwd()
     os.chdir(cwd)
     try:
         return PyFileConfigLoader("nbgrader_config.py", path=str(course_root)).load_config()
     finally:
         os.chdir(old)
+
+
+def load(course_root: Path, cwd: Path):
+    """The course's config as nbgrader reads it on one machine (no hub variables set)."""
+    saved = {name: os.environ.pop(name) for name in ("NBGRADER_EXCHANGE_ROOT", "NBGRADER_DB_URL")
+             if name in os.environ}
+    try:
+        return load_as_set(course_root, cwd)
+    finally:
         os.environ.update(saved)
 
 
@@ -56,12 +63,7 @@ def test_a_hub_moves_the_exchange_and_the_gradebook_and_the_sandbox_hides_that_e
     url = "postgresql+psycopg://grader@127.0.0.1:5432/gradebook"
     monkeypatch.setenv("NBGRADER_EXCHANGE_ROOT", str(shared))
     monkeypatch.setenv("NBGRADER_DB_URL", url)
-    old = os.getcwd()
-    os.chdir(tmp_path)
-    try:
-        cfg = PyFileConfigLoader("nbgrader_config.py", path=str(course_root)).load_config()
-    finally:
-        os.chdir(old)
+    cfg = load_as_set(course_root, tmp_path)
     assert cfg.Exchange.root == str(shared)
     assert cfg.CourseDirectory.db_url == url
     assert cfg.SandboxedKernelManager.hidden_paths == [str(shared)], (
@@ -72,11 +74,6 @@ def test_a_hub_moves_the_exchange_and_the_gradebook_and_the_sandbox_hides_that_e
 def test_empty_hub_variables_mean_one_machine(course_root, tmp_path, monkeypatch):
     monkeypatch.setenv("NBGRADER_EXCHANGE_ROOT", "")
     monkeypatch.setenv("NBGRADER_DB_URL", "")
-    old = os.getcwd()
-    os.chdir(tmp_path)
-    try:
-        cfg = PyFileConfigLoader("nbgrader_config.py", path=str(course_root)).load_config()
-    finally:
-        os.chdir(old)
+    cfg = load_as_set(course_root, tmp_path)
     assert Path(cfg.Exchange.root) == course_root / "exchange"
     assert cfg.CourseDirectory.db_url.startswith("sqlite:///")

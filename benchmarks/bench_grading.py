@@ -19,14 +19,12 @@ Usage: python benchmarks/bench_grading.py [--submissions 40] [--workers N]
 from __future__ import annotations
 
 import argparse
-import copy
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-import tomllib
 from pathlib import Path
 
 import nbformat
@@ -34,12 +32,14 @@ import nbformat
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from course_tools.generate import generate_release, strip_region_markers, tool_environment  # noqa: E402
+from course_tools.generate import generate_release, tool_environment  # noqa: E402
 from course_tools.parallel_grade import default_workers  # noqa: E402
 
-ASSIGNMENT = "01_activations_and_losses"
-NOTEBOOK = "activations_and_losses"
-FIXTURES = ROOT / "tests" / "pipeline" / "submissions"
+from tests.assignments.material import primary  # noqa: E402
+
+# The assignment to grade: COURSE_TEST_ASSIGNMENT, or the first of source/.
+PRIMARY = primary()
+ASSIGNMENT, NOTEBOOK = PRIMARY.name, PRIMARY.notebook
 PLAIN_CONFIG = '''
 # benchmark: nbgrader's own autograde preprocessors, nothing of the course's protections
 c.Autograde.autograde_preprocessors = [
@@ -64,24 +64,12 @@ def make_course(base: Path, plain: bool) -> Path:
 
 
 def submissions(n: int) -> list[nbformat.NotebookNode]:
-    release = nbformat.read(ROOT / "release" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", as_version=4)
-    source = nbformat.read(ROOT / "source" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", as_version=4)
-    answers = {c.metadata["nbgrader"]["grade_id"]: strip_region_markers(c.source)
-               for c in source.cells if c.metadata.get("nbgrader", {}).get("solution")}
-    manifest = tomllib.loads((FIXTURES / "manifest.toml").read_text())
-    variants = [{}] + [{k: (FIXTURES / v).read_text() for k, v in s.get("replace", {}).items()}
-                       for s in manifest["submission"]
-                       if s.get("base") == "answer_key" and s["student"] != "infinite_loop"]
-    out = []
-    for i in range(n):
-        nb = copy.deepcopy(release)
-        replace = variants[i % len(variants)]
-        for cell in nb.cells:
-            meta = cell.metadata.get("nbgrader", {})
-            if meta.get("solution"):
-                cell.source = replace.get(meta["grade_id"], answers[meta["grade_id"]])
-        out.append(nb)
-    return out
+    """n notebooks: the answer key and the fixtures' mistakes in turn (no kernel fault)."""
+    release = PRIMARY.read("release")
+    source = PRIMARY.read("source")
+    specs = [{"base": "answer_key"}] + [s for s in PRIMARY.fixtures
+                                        if s["base"] == "answer_key" and not s.get("fault")]
+    return [PRIMARY.build(specs[i % len(specs)], release, source) for i in range(n)]
 
 
 def place(course: Path, notebooks) -> None:

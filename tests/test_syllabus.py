@@ -430,3 +430,148 @@ def test_cited_ids(text, expected):
 def test_formula_ids_reads_list_items():
     text = "## B. Activations\n- B1 sigmoid [B2]\n- B10 Jacobian\nB3 in prose\n"
     assert formula_ids(text) == ["B1", "B10"], f"got {formula_ids(text)}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Coverage: "taught" means graded
+# ---------------------------------------------------------------------------------------------
+#: The kinds of coverage, strongest first (see SYLLABUS.md, "Coverage").
+KINDS = ("graded", "hand-graded", "demonstrated", "cited")
+
+
+def _code(cell):
+    import ast
+
+    try:
+        return ast.parse(re.sub(r"^\s*[%!].*$", "", "".join(cell.get("source", "")), flags=re.M))
+    except SyntaxError:
+        return None
+
+
+def _meta(cell):
+    return cell.get("metadata", {}).get("nbgrader", {})
+
+
+def notebook_coverage(path):
+    """ID -> the strongest kind of coverage that one source notebook gives it.
+
+    - graded: the ID is cited in the docstring of a function of a solution cell that a graded
+      test cell calls (``check_function(f, ...)`` or ``f(...)``);
+    - hand-graded: cited in the question before a written answer that is graded by hand and has
+      a rubric (``**Rubric``);
+    - demonstrated: cited in the docstring of a course_lib name that an ungraded cell imports;
+    - cited: cited anywhere in the notebook.
+    """
+    import ast
+
+    cells = json.loads(_read(path))["cells"]
+    kinds = {}
+
+    def give(ids, kind):
+        for formula_id in ids:
+            if formula_id not in kinds or KINDS.index(kind) < KINDS.index(kinds[formula_id]):
+                kinds[formula_id] = kind
+
+    docs = {}
+    for cell in cells:
+        if _meta(cell).get("solution") and cell["cell_type"] == "code" and _code(cell):
+            for node in _code(cell).body:
+                if isinstance(node, ast.FunctionDef):
+                    docs[node.name] = ast.get_docstring(node) or ""
+    for cell in cells:
+        if _meta(cell).get("grade") and cell["cell_type"] == "code" and _code(cell):
+            for node in ast.walk(_code(cell)):
+                if isinstance(node, ast.Name) and node.id in docs:
+                    give(cited_ids(docs[node.id]), "graded")
+    for i, cell in enumerate(cells):
+        if (_meta(cell).get("grade") and cell["cell_type"] == "markdown"
+                and "**Rubric" in "".join(cell["source"])):
+            question = next((c for c in reversed(cells[:i]) if c["cell_type"] == "markdown"), None)
+            if question:
+                give(cited_ids("".join(question["source"])), "hand-graded")
+    for cell in cells:
+        if cell["cell_type"] == "code" and not _meta(cell).get("grade") and _code(cell):
+            for node in ast.walk(_code(cell)):
+                if (isinstance(node, ast.ImportFrom) and node.module
+                        and node.module.startswith("course_lib.")):
+                    module = importlib.import_module(node.module)
+                    for alias in node.names:
+                        give(cited_ids(_own_doc(getattr(module, alias.name, None))),
+                             "demonstrated")
+    give(_notebook_citations(path), "cited")
+    return kinds
+
+
+def course_coverage(root):
+    """ID -> the strongest kind of coverage over every notebook of source/."""
+    kinds = {}
+    for path in sorted(Path(root, "source").glob("*/*.ipynb")):
+        for formula_id, kind in notebook_coverage(path).items():
+            if formula_id not in kinds or KINDS.index(kind) < KINDS.index(kinds[formula_id]):
+                kinds[formula_id] = kind
+    return kinds
+
+
+def claimed_coverage(text):
+    """ID -> kind, from the list under "## Coverage" of SYLLABUS.md, and the problems found.
+
+    Each kind has one line ``- **graded** (N): B1, B2, ...``; an ID that is on no line is not
+    covered by any notebook yet.
+    """
+    claims, problems = {}, []
+    for match in re.finditer(r"^- \*\*([a-z-]+)\*\* \((\d+)\): (.*)$", text, flags=re.M):
+        kind, count, listed = match.group(1), int(match.group(2)), match.group(3)
+        ids = [part.strip() for part in listed.split(",") if part.strip() not in ("", "-")]
+        if kind not in KINDS:
+            problems.append(f"unknown kind of coverage {kind!r} (known: {', '.join(KINDS)})")
+        if count != len(ids):
+            problems.append(f"{kind}: says {count} IDs and lists {len(ids)}")
+        for formula_id in ids:
+            if formula_id in claims:
+                problems.append(f"[{formula_id}] is listed as {claims[formula_id]} and as {kind}")
+            claims[formula_id] = kind
+    if not claims:
+        problems.append("SYLLABUS.md has no coverage list ('- **graded** (N): ...')")
+    return claims, problems
+
+
+def test_the_coverage_list_is_well_formed(course_root):
+    _, problems = claimed_coverage(_read(course_root / "SYLLABUS.md"))
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("formula_id", INVENTORY)
+def test_the_syllabus_claims_the_coverage_the_notebooks_give(formula_id, course_root):
+    claims, _ = claimed_coverage(_read(course_root / "SYLLABUS.md"))
+    derived = course_coverage(str(course_root)).get(formula_id, "none")
+    claimed = claims.get(formula_id, "none")
+    assert claimed == derived, (
+        f"[{formula_id}] SYLLABUS.md says {claimed}, the notebooks give {derived} "
+        f"(graded: a graded test checks a student function whose docstring cites it; "
+        f"hand-graded: a rubric-graded question cites it; demonstrated: a cell imports a "
+        f"course_lib name whose docstring cites it; cited: a cell cites it)")
+
+
+def test_coverage_is_derived_from_what_the_cells_do(tmp_path):
+    """A made-up notebook: one graded function, one demonstration, one question, one citation."""
+    def cell(kind, source, **nbgrader):
+        return {"cell_type": kind, "metadata": {"nbgrader": nbgrader} if nbgrader else {},
+                "source": source, **({"outputs": [], "execution_count": None}
+                                     if kind == "code" else {})}
+    nb = {"cells": [
+        cell("code", 'def f(x):\n    """[B1]"""\n    return x\n', solution=True, grade_id="f"),
+        cell("code", 'def g(x):\n    """[B2]"""\n    return x\n', solution=True, grade_id="g"),
+        cell("code", "check_function(f, (1,), 1)\n", grade=True, grade_id="t", points=1),
+        cell("code", "from course_lib.losses import softmax_jacobian\n"),
+        cell("markdown", "Question [E1, B1]. Why?"),
+        cell("markdown", "Because.\n\n**Rubric (1 point).** ...", grade=True, solution=True,
+             grade_id="a", points=1),
+        cell("markdown", "See also [J1]. And [E2]."),
+        cell("markdown", "Question [E2]."),
+        cell("markdown", "No rubric.", grade=True, solution=True, grade_id="b", points=1),
+    ], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    path = tmp_path / "made_up.ipynb"
+    path.write_text(json.dumps(nb))
+    kinds = notebook_coverage(str(path))
+    assert kinds == {"B1": "graded", "E1": "hand-graded", "B10": "demonstrated", "B2": "cited",
+                     "J1": "cited", "E2": "cited"}, kinds

@@ -15,13 +15,15 @@ import nbformat
 import pytest
 
 from ..conftest import course_copy
-from ..pipeline.test_nbgrader_pipeline import build_submission
+from ..assignments.material import primary
 from .conftest import jupyter_environment, lab_server
 
 pytestmark = pytest.mark.slow
 
-ASSIGNMENT = "01_activations_and_losses"
-NOTEBOOK = "activations_and_losses.ipynb"
+# The assignment in the browser (COURSE_TEST_ASSIGNMENT chooses another).
+PRIMARY = primary()
+ASSIGNMENT = PRIMARY.name
+NOTEBOOK = f"{PRIMARY.notebook}.ipynb"
 RELEASE_PATH = f"{ASSIGNMENT}/{NOTEBOOK}"
 ANSWER_KEY_PATH = f"{ASSIGNMENT}/answer_key.ipynb"
 # Widget rendering, a redraw and nbgrader's validation of the whole notebook stay well below.
@@ -160,7 +162,7 @@ def answer_key(student_lab, course_root) -> str:
     beside it in the workspace; its path for JupyterLab."""
     release = nbformat.read(student_lab.root_dir / RELEASE_PATH, as_version=4)
     source = nbformat.read(course_root / "source" / RELEASE_PATH, as_version=4)
-    nbformat.write(build_submission(release, source, {"base": "answer_key"}),
+    nbformat.write(PRIMARY.build({"base": "answer_key"}, release, source),
                    student_lab.root_dir / ANSWER_KEY_PATH)
     return ANSWER_KEY_PATH
 

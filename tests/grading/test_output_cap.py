@@ -17,10 +17,27 @@ from nbgrader.utils import determine_grade
 
 from course_tools.output_cap import CapOutputBytes, cap_outputs, json_size
 
-from ..pipeline.test_nbgrader_pipeline import (ASSIGNMENT, MANIFEST, NOTEBOOK, build_submission,
-                                               nbgrader)
-from .test_parallel_grade import (all_grades, course_copy, notebooks_of_course, submission_folder,
-                                  with_code_appended)
+from ..assignments.material import Assignment
+from ..pipeline.test_nbgrader_pipeline import nbgrader
+from .test_parallel_grade import all_grades, course_copy, with_code_appended
+
+# The cap is shown on assignment 01's cells (sigmoid, relu): a specimen, not the subject.
+SPECIMEN = Assignment("01_activations_and_losses")
+ASSIGNMENT, NOTEBOOK = SPECIMEN.name, SPECIMEN.notebook
+
+
+def notebooks_of_course(course):
+    return SPECIMEN.read("release", course), SPECIMEN.read("source", course)
+
+
+def build_submission(release, source, spec):
+    return SPECIMEN.build(spec, release, source)
+
+
+def submission_folder(course, student):
+    folder = course / "submitted" / student / ASSIGNMENT
+    folder.mkdir(parents=True)
+    return folder
 
 NOTE_START = "[output truncated: "
 # What a kept stub of one grade-relevant output may add beyond an exhausted budget.
@@ -231,7 +248,7 @@ def flooded(generated_course, tmp_path_factory):
     nbformat.write(flood, submission_folder(course, "one_line_flood") / f"{NOTEBOOK}.ipynb")
     # A wrong sigmoid_grad (its tests fail) and a relu that prints 300 kB on every call, so
     # that passing and failing test cells both carry large outputs.
-    spec = next(s for s in MANIFEST["submission"] if s["student"] == "sigmoid_grad_returns_sigmoid")
+    spec = next(s for s in SPECIMEN.fixtures if s["student"] == "sigmoid_grad_returns_sigmoid")
     noisy = build_submission(release, source, spec)
     for cell in noisy.cells:
         if cell.metadata.get("nbgrader", {}).get("grade_id") == "relu":

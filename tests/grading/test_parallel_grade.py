@@ -26,8 +26,20 @@ from course_tools.parallel_grade import (FLAG_PREFIX, Outcome, main, notebook_pr
                                          with_sqlite_timeout, condense)
 
 from ..conftest import course_copy  # noqa: F401 (also used by test_output_cap)
-from ..pipeline.test_nbgrader_pipeline import (ASSIGNMENT, CELL_TIMEOUT, MANIFEST, NOTEBOOK,
-                                               STUDENTS, build_submission, nbgrader)
+from ..assignments.material import primary
+from ..pipeline.test_nbgrader_pipeline import CELL_TIMEOUT, nbgrader
+
+# The assignment these grading tests use (COURSE_TEST_ASSIGNMENT chooses another).
+PRIMARY = primary()
+ASSIGNMENT, NOTEBOOK = PRIMARY.name, PRIMARY.notebook
+SPECS = PRIMARY.fixtures
+STUDENTS = [s["student"] for s in SPECS]
+# "31 / 38": what the answer key earns, as parallel_grade's summary writes it.
+FULL_SCORE = f"{PRIMARY.points[0]:g} / {PRIMARY.total_points:g}"
+
+
+def build_submission(release, source, spec):
+    return PRIMARY.build(spec, release, source)
 
 # ---------------------------------------------------------------------------------------------
 # Helpers shared with test_output_cap
@@ -290,7 +302,7 @@ def serial_and_parallel(generated_course, tmp_path_factory):
     base = tmp_path_factory.mktemp("serial_vs_parallel")
     courses = {kind: course_copy(generated_course, base / kind) for kind in ("serial", "parallel")}
     release, source = notebooks_of_course(courses["serial"])
-    for spec in MANIFEST["submission"]:
+    for spec in SPECS:
         for course in courses.values():
             nb = build_submission(release, source, spec)
             nbformat.write(nb, submission_folder(course, spec["student"]) / f"{NOTEBOOK}.ipynb")
@@ -329,7 +341,7 @@ def test_the_summary_lists_every_student_as_the_serial_run_graded_them(serial_an
     for student in STUDENTS:
         line = summary_line(stdout, student)
         expected = ("not graded" if student in failed_serially
-                    else f"{grades[student]['score']:g} / 35")
+                    else f"{grades[student]['score']:g} / {PRIMARY.total_points:g}")
         assert expected in line, f"{student}: expected {expected!r} in {line!r}"
     graded = len(STUDENTS) - len(failed_serially)
     assert f"{graded} of {len(STUDENTS)} students graded" in stdout, stdout
@@ -383,7 +395,7 @@ def test_every_student_of_a_faulty_batch_gets_a_score(faults):
         f"{result.stderr[-3000:]}")
     grades = all_grades(faults["course"])
     expected = {"corrupt": 0, "empty": 0, "no_cells": 0, "missing": 0, "runaway": 0,
-                "renamed": 28, "healthy": 28}
+                "renamed": PRIMARY.points[0], "healthy": PRIMARY.points[0]}
     got = {student: grades[student]["score"] for student in expected if student in grades}
     assert got == expected, f"scores in the gradebook: {got}, expected {expected}"
     assert "[7/7]" in result.stderr, f"the progress never reached 7/7:\n{result.stderr[-2000:]}"
@@ -394,7 +406,7 @@ def test_every_student_of_a_faulty_batch_gets_a_score(faults):
 def test_each_fault_is_explained_in_the_summary(faults, student):
     line = summary_line(faults["result"].stdout, student)
     assert FAULT_MESSAGES[student] in line, f"{student}: {line}"
-    score = "28 / 35" if student == "renamed" else "0 / 35"
+    score = FULL_SCORE if student == "renamed" else f"0 / {PRIMARY.total_points:g}"
     assert score in line, f"{student}: expected {score} in {line}"
 
 
@@ -448,7 +460,7 @@ def test_a_student_nbgrader_cannot_grade_makes_the_exit_status_1(generated_cours
     assert result.returncode == 1, f"expected exit status 1:\n{result.stdout}\n{result.stderr}"
     line = summary_line(result.stdout, "future")
     assert "not graded" in line and "newer version of the nbgrader metadata" in line, line
-    assert "28 / 35" in summary_line(result.stdout, "fine"), "the batch must go on"
+    assert FULL_SCORE in summary_line(result.stdout, "fine"), "the batch must go on"
     assert "1 of 2 students graded; not graded: future" in result.stdout, result.stdout
 
 
@@ -477,7 +489,7 @@ def test_a_locked_gradebook_makes_the_command_wait_not_fail(generated_course, tm
     assert still_waiting, f"the command ended while the gradebook was locked:\n{stdout}\n{stderr}"
     assert process.returncode == 0, f"the command failed after the lock:\n{stdout}\n{stderr}"
     assert "locked" not in stdout + stderr, f"a lock error was reported:\n{stdout}\n{stderr}"
-    assert all_grades(course)["patient"]["score"] == 28, "the answer key earns every point"
+    assert all_grades(course)["patient"]["score"] == PRIMARY.points[0], "the answer key earns every point"
 
 
 @pytest.mark.slow

@@ -1,8 +1,9 @@
 """The red-team corpus: cheats, kernel faults and honest variants, graded by nbgrader for real.
 
-Every submission is built from the current release notebook of assignment 01 with the answer
-key in its solution cells, then changed as red_team/cheats.toml, red_team/kernel_faults.toml or a
-file of honest_variants/ says; all of them are graded in one `nbgrader autograde` with the
+Every submission is built from the current release notebook of the primary assignment
+(tests/assignments/material.py) with the answer key in its solution cells, then changed as
+red_team/cheats.toml, red_team/kernel_faults.toml, the assignment's own cheats.toml or a file of
+its honest_variants/ says; all of them are graded in one `nbgrader autograde` with the
 course's own configuration (sandboxed kernel, re-check outside the kernel).
 
 Expected: no cheat scores more than its honest twin (the same wrong answers without the trick),
@@ -12,10 +13,8 @@ after a detached process had time to strike.
 """
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
-import re
 import subprocess
 import sys
 import time
@@ -25,32 +24,20 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_tools.generate import strip_region_markers, tool_environment
+from course_tools.generate import tool_environment
 
+from ..assignments.material import answers_of, build_submission, primary, read_variant
 from ..conftest import course_copy, grading_overrides
 
 pytestmark = pytest.mark.slow
 
 HERE = Path(__file__).parent
-ASSIGNMENT = "01_activations_and_losses"
-NOTEBOOK = "activations_and_losses"
-CHEATS = tomllib.loads((HERE / "red_team" / "cheats.toml").read_text())["cheat"]
+# The full serial batch runs on one assignment (COURSE_TEST_ASSIGNMENT chooses it).
+PRIMARY = primary()
+ASSIGNMENT, NOTEBOOK = PRIMARY.name, PRIMARY.notebook
+CHEATS = tomllib.loads((HERE / "red_team" / "cheats.toml").read_text())["cheat"] + PRIMARY.cheats
 FAULTS = tomllib.loads((HERE / "red_team" / "kernel_faults.toml").read_text())["fault"]
 CELL_TIMEOUT = 10
-
-
-def read_variant(path: Path) -> dict[str, str]:
-    """grade_id -> code, from a file of `# cell: <grade_id>` sections."""
-    cells, current = {}, None
-    for line in path.read_text().splitlines(keepends=True):
-        match = re.match(r"# cell: (\S+)\s*$", line)
-        if match:
-            current = match.group(1)
-            cells[current] = ""
-        elif current is not None:
-            cells[current] += line
-    assert cells, f"{path.name} names no cell"
-    return cells
 
 
 def pack(variants: list[tuple[str, dict]]) -> list[tuple[list[str], dict]]:
@@ -78,15 +65,7 @@ TWINS = {twin_key(c): f"twin_{i:02d}" for i, c in enumerate({twin_key(c): c for 
 
 
 def submission(release_nb, answers: dict, replace: dict = {}, append: dict = {}):
-    nb = copy.deepcopy(release_nb)
-    for cell in nb.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if meta.get("solution") and cell.cell_type == "code":
-            grade_id = meta["grade_id"]
-            cell.source = replace.get(grade_id, answers[grade_id])
-            if grade_id in append:
-                cell.source += "\n" + append[grade_id]
-    return nb
+    return build_submission(release_nb, answers, replace, append)
 
 
 def digest(path: Path) -> str:
@@ -98,9 +77,7 @@ def red_team(generated_course, tmp_path_factory):
     course = course_copy(generated_course, tmp_path_factory.mktemp("red_team") / "course")
     release_nb = nbformat.read(course / "release" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", as_version=4)
     source_nb = nbformat.read(course / "source" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", as_version=4)
-    answers = {c.metadata["nbgrader"]["grade_id"]: strip_region_markers(c.source)
-               for c in source_nb.cells
-               if c.metadata.get("nbgrader", {}).get("solution") and c.cell_type == "code"}
+    answers = answers_of(source_nb)
     for group in (*(c["wrong"] for c in CHEATS), *(c.get("trick", {}) for c in CHEATS),
                   *(f["append"] for f in FAULTS), *(cells for _, cells in HONEST)):
         unknown = set(group) - set(answers)

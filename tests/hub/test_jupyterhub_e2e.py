@@ -33,13 +33,15 @@ import websocket
 from traitlets.config.loader import PyFileConfigLoader
 
 from ..conftest import COURSE_ROOT
-from ..pipeline.test_nbgrader_pipeline import build_submission, visible_text
+from ..assignments.material import primary
+from ..pipeline.test_nbgrader_pipeline import visible_text
 from .conftest import (COURSE_ID, DEPLOY_CONFIG, EXCHANGE_VARIABLE_MISSING, INSTRUCTOR, STUDENTS,
                        course_exchange_with)
 
 DEPLOY = DEPLOY_CONFIG.parent
-ASSIGNMENT = "01_activations_and_losses"
-NOTEBOOK = "activations_and_losses"
+# The assignment the class works on (COURSE_TEST_ASSIGNMENT chooses another).
+PRIMARY = primary()
+ASSIGNMENT, NOTEBOOK = PRIMARY.name, PRIMARY.notebook
 STUDENT_GROUP = f"nbgrader-{COURSE_ID}"
 INSTRUCTOR_GROUP = f"formgrade-{COURSE_ID}"
 # alice submits the answer key, bob the release notebook exactly as he fetched it.
@@ -257,7 +259,7 @@ def course_run(hub):
         (notebook,) = [n for n in mine["notebooks"] if n["notebook_id"] == NOTEBOOK]
         release_nb = nbformat.from_dict(me.read(notebook["path"])["content"])
         if SUBMITS[name] == "answer_key":
-            work = build_submission(release_nb, source, {"base": "answer_key"})
+            work = PRIMARY.build({"base": "answer_key"}, release_nb, source)
             me.call("PUT", f"/api/contents/{notebook['path']}",
                     data=json.dumps({"type": "notebook", "format": "json", "content": work}))
         submitted = me.assignments("submit")

@@ -1,38 +1,46 @@
-"""The real nbgrader pipeline on a temporary copy of the course.
+"""The real nbgrader pipeline on a temporary copy of the course, for every assignment.
 
-generate_assignment (in the ``generated_course`` fixture), then autograde of the fixture
-submissions described in submissions/manifest.toml, generate_feedback and export, each through
-nbgrader's own command line with the course's nbgrader_config.py.
+generate_assignment (in the ``generated_course`` fixture), then autograde of each assignment's
+fixture submissions (tests/assignments/<assignment>/fixtures.toml), generate_feedback and
+export, each through nbgrader's own command line with the course's nbgrader_config.py.
 """
 from __future__ import annotations
 
-import copy
 import csv
 import hashlib
 import html
 import re
 import subprocess
 import sys
-import tomllib
 from html.parser import HTMLParser
 from pathlib import Path
 
-import nbformat
 import pytest
 
-from course_tools.generate import strip_region_markers, tool_environment
+from course_tools.generate import tool_environment
 
-from ..conftest import COURSE_ROOT, course_copy, grading_overrides
+from ..assignments.material import ASSIGNMENTS, Assignment
+from ..conftest import course_copy, grading_overrides
 
 pytestmark = pytest.mark.slow
 
-SUBMISSIONS = Path(__file__).parent / "submissions"
-MANIFEST = tomllib.loads((SUBMISSIONS / "manifest.toml").read_text())
-ASSIGNMENT = MANIFEST["assignment"]
-NOTEBOOK = MANIFEST["notebook"]
-STUDENTS = [s["student"] for s in MANIFEST["submission"]]
 # The infinite loop costs one timeout; the course's own timeout is for real notebooks.
 CELL_TIMEOUT = 8
+# (assignment, fixture) pairs, for parametrized tests.
+CASES = [(a, spec) for a in ASSIGNMENTS for spec in a.fixtures]
+CASE_IDS = [f"{a.name}:{spec['student']}" for a, spec in CASES]
+
+
+# The grading machinery's own tests (static scan, zygote, similarity report) use assignment 01's
+# notebook and fixtures as a specimen: they name its cells.
+SPECIMEN = Assignment("01_activations_and_losses")
+ASSIGNMENT, NOTEBOOK = SPECIMEN.name, SPECIMEN.notebook
+SUBMISSIONS = SPECIMEN.folder / "fixtures"
+
+
+def build_submission(release_nb, source_nb, spec: dict):
+    """A submission of the specimen assignment (see ``Assignment.build``)."""
+    return SPECIMEN.build(spec, release_nb, source_nb)
 
 
 def nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
@@ -41,22 +49,10 @@ def nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
                           cwd=course, capture_output=True, text=True, env=tool_environment())
 
 
-def build_submission(release_nb, source_nb, spec: dict):
-    """A student's notebook: the release with the answer key's solutions and the spec's edits."""
-    nb = copy.deepcopy(release_nb)
-    if spec["base"] == "release":
-        return nb
-    answers = {c.metadata["nbgrader"]["grade_id"]: strip_region_markers(c.source)
-               for c in source_nb.cells if c.metadata.get("nbgrader", {}).get("solution")}
-    replaced = {grade_id: (SUBMISSIONS / filename).read_text()
-                for grade_id, filename in spec.get("replace", {}).items()}
-    unknown = set(replaced) - set(answers)
-    assert not unknown, f"manifest names cells that are not solution cells: {unknown}"
-    for cell in nb.cells:
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if cell.metadata.get("nbgrader", {}).get("solution"):
-            cell.source = replaced.get(grade_id, answers[grade_id])
-    return nb
+def build_fixture(assignment: Assignment, course: Path, spec: dict):
+    """The notebook of one fixture submission, from the course copy's release and source."""
+    return assignment.build(spec, assignment.read("release", course),
+                            assignment.read("source", course))
 
 
 class _Text(HTMLParser):
@@ -87,45 +83,81 @@ def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-@pytest.fixture(scope="module")
-def graded(generated_course, tmp_path_factory):
-    course = course_copy(generated_course, tmp_path_factory.mktemp("pipeline") / "course")
-    release_nb = nbformat.read(course / "release" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", as_version=4)
-    source_nb = nbformat.read(course / "source" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", as_version=4)
+def _grade(assignment: Assignment, generated_course: Path, target: Path) -> dict:
+    import nbformat
+
+    course = course_copy(generated_course, target)
+    name, notebook = assignment.name, assignment.notebook
     digests = {}
-    for spec in MANIFEST["submission"]:
-        folder = course / "submitted" / spec["student"] / ASSIGNMENT
+    for spec in assignment.fixtures:
+        folder = course / "submitted" / spec["student"] / name
         folder.mkdir(parents=True)
-        path = folder / f"{NOTEBOOK}.ipynb"
-        nbformat.write(build_submission(release_nb, source_nb, spec), path)
+        path = folder / f"{notebook}.ipynb"
+        nbformat.write(build_fixture(assignment, course, spec), path)
         digests[path] = digest(path)
-    autograde = nbgrader(course, "autograde", ASSIGNMENT, "--force",
+    autograde = nbgrader(course, "autograde", name, "--force",
                          f"--Execute.timeout={CELL_TIMEOUT}", *grading_overrides())
-    feedback = nbgrader(course, "generate_feedback", ASSIGNMENT, "--force")
+    feedback = nbgrader(course, "generate_feedback", name, "--force")
     export = nbgrader(course, "export", f"--to={course / 'grades.csv'}")
     return dict(course=course, autograde=autograde, feedback=feedback, export=export,
-                digests=digests, source=source_nb)
+                digests=digests, source=assignment.read("source", course),
+                assignment=assignment, students=[s["student"] for s in assignment.fixtures])
 
 
-def grades_of(course: Path, student: str) -> dict:
+@pytest.fixture(scope="module")
+def graded_batches(generated_course, tmp_path_factory):
+    """assignment -> its graded batch; each assignment is graded once, when a test first asks."""
+    batches: dict[str, dict] = {}
+
+    def batch(assignment: Assignment) -> dict:
+        if assignment.name not in batches:
+            batches[assignment.name] = _grade(
+                assignment, generated_course,
+                tmp_path_factory.mktemp(f"pipeline_{assignment.name}") / "course")
+        return batches[assignment.name]
+    return batch
+
+
+def feedback_page(graded: dict, student: str) -> Path:
+    a = graded["assignment"]
+    return graded["course"] / "feedback" / student / a.name / f"{a.notebook}.html"
+
+
+def grades_of(graded: dict, student: str) -> dict:
     """grade_id -> (score, max_score, auto) from the course's gradebook."""
     from nbgrader.api import Gradebook
 
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
-        nb = gb.find_submission_notebook(NOTEBOOK, ASSIGNMENT, student)
+    a = graded["assignment"]
+    with Gradebook(f"sqlite:///{graded['course'] / 'gradebook.db'}") as gb:
+        nb = gb.find_submission_notebook(a.notebook, a.name, student)
         return {g.name: (g.score, g.max_score, g.auto_score is not None and g.cell.cell_type == "code")
                 for g in nb.grades}
 
 
-def test_every_command_succeeds(graded):
+@pytest.mark.parametrize("assignment", ASSIGNMENTS, ids=str)
+def test_every_command_succeeds(graded_batches, assignment):
+    graded = graded_batches(assignment)
     for step in ("autograde", "feedback", "export"):
         result = graded[step]
-        assert result.returncode == 0, f"nbgrader {step} failed:\n{result.stdout}\n{result.stderr}"
+        assert result.returncode == 0, (f"{assignment}: nbgrader {step} failed:\n"
+                                        f"{result.stdout}\n{result.stderr}")
 
 
-@pytest.mark.parametrize("spec", MANIFEST["submission"], ids=STUDENTS)
-def test_each_submission_scores_as_the_manifest_says(graded, spec):
-    grades = grades_of(graded["course"], spec["student"])
+@pytest.mark.parametrize("assignment", ASSIGNMENTS, ids=str)
+def test_the_fixtures_cover_what_the_standard_asks(assignment):
+    """The answer key, the untouched release, a kernel fault and mistakes with their hints."""
+    specs = assignment.fixtures
+    bases = [s["base"] for s in specs]
+    assert "answer_key" in [s["student"] for s in specs] and "release" in bases, (
+        f"{assignment}: fixtures.toml needs the answer key and the untouched release")
+    assert any(s.get("fault") for s in specs), f"{assignment}: fixtures.toml has no kernel fault"
+    assert sum(1 for s in specs if "hint" in s) >= 3, (
+        f"{assignment}: fixtures.toml needs at least three mistakes with their hints")
+
+
+@pytest.mark.parametrize("assignment,spec", CASES, ids=CASE_IDS)
+def test_each_submission_scores_as_the_manifest_says(graded_batches, assignment, spec):
+    grades = grades_of(graded_batches(assignment), spec["student"])
     auto = {name: (score, top) for name, (score, top, is_auto) in grades.items() if is_auto}
     assert auto, "no autograded cells found in the gradebook"
     fails = set(auto) if spec["fails"] == "all" else set(spec["fails"])
@@ -136,25 +168,49 @@ def test_each_submission_scores_as_the_manifest_says(graded, spec):
                        f"(expected 0 for {sorted(fails)}, full points elsewhere): {wrong}")
 
 
-def test_answer_key_earns_every_automatic_point_and_release_none(graded):
-    key = grades_of(graded["course"], "answer_key")
-    blank = grades_of(graded["course"], "untouched_release")
+@pytest.mark.parametrize("assignment", ASSIGNMENTS, ids=str)
+def test_answer_key_earns_every_automatic_point_and_release_none(graded_batches, assignment):
+    graded = graded_batches(assignment)
+    release = next(s["student"] for s in assignment.fixtures if s["base"] == "release")
+    key = grades_of(graded, "answer_key")
+    blank = grades_of(graded, release)
     auto_max = sum(top for _, top, is_auto in key.values() if is_auto)
-    assert auto_max == 28, f"assignment 01 has {auto_max} automatic points, its text says 28"
+    assert auto_max == assignment.points[0], (
+        f"{assignment}: the gradebook has {auto_max} automatic points, the notebook "
+        f"{assignment.points[0]:g}")
     assert sum(s for s, _, is_auto in key.values() if is_auto) == auto_max
     assert sum(s for s, _, is_auto in blank.values() if is_auto) == 0
 
 
-@pytest.mark.parametrize("spec", [s for s in MANIFEST["submission"] if "hint" in s],
-                         ids=[s["student"] for s in MANIFEST["submission"] if "hint" in s])
-def test_feedback_names_the_mistake(graded, spec):
-    page = graded["course"] / "feedback" / spec["student"] / ASSIGNMENT / f"{NOTEBOOK}.html"
+FEEDBACK_CASES = [(a, s) for a, s in CASES if "hint" in s or "feedback_contains" in s]
+
+
+@pytest.mark.parametrize("assignment,spec", FEEDBACK_CASES,
+                         ids=[f"{a.name}:{s['student']}" for a, s in FEEDBACK_CASES])
+def test_feedback_names_the_mistake(graded_batches, assignment, spec):
+    page = feedback_page(graded_batches(assignment), spec["student"])
     assert page.exists(), f"no feedback for {spec['student']}"
-    assert spec["hint"] in visible_text(page.read_text()), (
-        f"the feedback of {spec['student']} does not contain {spec['hint']!r}")
+    text = visible_text(page.read_text())
+    for expected in [spec.get("hint"), *spec.get("feedback_contains", [])]:
+        if expected:
+            assert expected in text, (
+                f"the feedback of {spec['student']} does not contain {expected!r}")
 
 
-def test_feedback_never_shows_a_hidden_test(graded):
+def _public_check_line(source_nb) -> str:
+    """A line of a public test cell, to prove that the extracted feedback text holds the tests."""
+    for cell in source_nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade") and cell.cell_type == "code" and "BEGIN HIDDEN" not in cell.source:
+            for line in cell.source.splitlines():
+                if line.startswith("check_function("):
+                    return line[:45]
+    raise AssertionError("no public test cell calls check_function")
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS, ids=str)
+def test_feedback_never_shows_a_hidden_test(graded_batches, assignment):
+    graded = graded_batches(assignment)
     region = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.S)
     # Lines that also stand, whole or in part, outside the hidden regions give nothing away.
     visible = re.sub(r"\s+", " ", " ".join(region.sub("", c.source) for c in graded["source"].cells))
@@ -163,11 +219,10 @@ def test_feedback_never_shows_a_hidden_test(graded):
         for body in region.findall(cell.source):
             hidden += [re.sub(r"\s+", " ", ln.strip()) for ln in body.splitlines()
                        if len(ln.strip()) > 12 and re.sub(r"\s+", " ", ln.strip()) not in visible]
-    assert len(hidden) > 20, "expected the hidden tests of assignment 01"
-    visible_line = "check_function(sigmoid, (x,), reference.sigmoid"
-    for student in STUDENTS:
-        page = graded["course"] / "feedback" / student / ASSIGNMENT / f"{NOTEBOOK}.html"
-        text = visible_text(page.read_text())
+    assert hidden, f"expected the hidden tests of {assignment}"
+    visible_line = _public_check_line(graded["source"])
+    for student in graded["students"]:
+        text = visible_text(feedback_page(graded, student).read_text())
         # The extraction works: a public test's line is found in the same text.
         assert visible_line in text, f"the feedback of {student} lost its public tests"
         shown = [ln for ln in hidden if ln in text]
@@ -175,32 +230,39 @@ def test_feedback_never_shows_a_hidden_test(graded):
         assert "BEGIN HIDDEN TESTS" not in text
 
 
-def test_hidden_test_failures_are_reported_without_detail(graded):
-    page = graded["course"] / "feedback" / "sigmoid_grad_returns_sigmoid" / ASSIGNMENT / f"{NOTEBOOK}.html"
-    text = visible_text(page.read_text())
-    assert "Hidden tests (1 point): FAILED" in text
-    assert "Hidden tests (2 points): passed" in text
+@pytest.mark.parametrize("assignment", ASSIGNMENTS, ids=str)
+def test_a_kernel_fault_is_interrupted_and_the_batch_finishes(graded_batches, assignment):
+    graded = graded_batches(assignment)
+    order = [c.metadata["nbgrader"]["grade_id"] for c in graded["source"].cells
+             if c.metadata.get("nbgrader", {}).get("grade_id")]
+    for spec in (s for s in assignment.fixtures if s.get("fault")):
+        grades = grades_of(graded, spec["student"])
+        broken = max(order.index(g) for g in spec["replace"])
+        later = [g for g in order[broken + 1:] if g in grades and grades[g][2]
+                 and g not in spec["fails"]]
+        assert later, f"{spec['student']}: no test cell after the fault to prove the batch went on"
+        assert all(grades[g][0] == grades[g][1] for g in later), (
+            f"{spec['student']}: cells after the interrupted one must still run and score")
+    for student in graded["students"]:
+        assert (graded["course"] / "autograded" / student / assignment.name
+                / f"{assignment.notebook}.ipynb").exists(), f"{student} was not graded"
 
 
-def test_infinite_loop_is_interrupted_and_the_batch_finishes(graded):
-    grades = grades_of(graded["course"], "infinite_loop")
-    assert grades["test_softmax_values"][0] == grades["test_softmax_values"][1], (
-        "cells after the interrupted one must still run and score")
-    for student in STUDENTS:
-        assert (graded["course"] / "autograded" / student / ASSIGNMENT / f"{NOTEBOOK}.ipynb").exists()
-
-
-def test_submissions_are_unchanged_by_grading(graded):
-    for path, before in graded["digests"].items():
+@pytest.mark.parametrize("assignment", ASSIGNMENTS, ids=str)
+def test_submissions_are_unchanged_by_grading(graded_batches, assignment):
+    for path, before in graded_batches(assignment)["digests"].items():
         assert digest(path) == before, f"grading changed the submission {path}"
 
 
-def test_export_agrees_with_the_gradebook(graded):
+@pytest.mark.parametrize("assignment", ASSIGNMENTS, ids=str)
+def test_export_agrees_with_the_gradebook(graded_batches, assignment):
+    graded = graded_batches(assignment)
     rows = list(csv.DictReader((graded["course"] / "grades.csv").open()))
-    by_student = {r["student_id"]: r for r in rows if r["assignment"] == ASSIGNMENT}
-    assert set(by_student) == set(STUDENTS)
-    for student in STUDENTS:
-        grades = grades_of(graded["course"], student)
+    by_student = {r["student_id"]: r for r in rows if r["assignment"] == assignment.name}
+    assert set(by_student) == set(graded["students"])
+    for student in graded["students"]:
+        grades = grades_of(graded, student)
         total = sum(score for score, _, _ in grades.values())
         assert float(by_student[student]["raw_score"]) == pytest.approx(total), student
-        assert float(by_student[student]["max_score"]) == pytest.approx(35.0), student
+        assert float(by_student[student]["max_score"]) == pytest.approx(
+            assignment.total_points), student

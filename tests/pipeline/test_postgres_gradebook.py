@@ -23,13 +23,15 @@ import sqlalchemy
 from ..conftest import course_copy, grading_overrides
 from ..grading.test_parallel_grade import notebooks_of_course, parallel_grade, submission_folder
 from ..services.postgres import postgres_cluster, postgres_fixture
-from .test_nbgrader_pipeline import (ASSIGNMENT, CELL_TIMEOUT, MANIFEST, NOTEBOOK,
-                                     build_submission, nbgrader)
+from .test_nbgrader_pipeline import CELL_TIMEOUT, nbgrader
+from ..grading.test_parallel_grade import ASSIGNMENT, NOTEBOOK, PRIMARY, build_submission
 
 pytestmark = pytest.mark.slow
 
-CHOSEN = ["answer_key", "untouched_release", "sigmoid_grad_returns_sigmoid", "softmax_wrong_axis"]
-SPECS = {s["student"]: s for s in MANIFEST["submission"] if s["student"] in CHOSEN}
+# The answer key, the untouched release and the first two mistakes of the fixtures.
+CHOSEN = ["answer_key", *[s["student"] for s in PRIMARY.fixtures if s["base"] == "release"][:1],
+          *[s["student"] for s in PRIMARY.fixtures if "hint" in s][:2]]
+SPECS = {s["student"]: s for s in PRIMARY.fixtures if s["student"] in CHOSEN}
 RUNS = ("sqlite", "postgres_cli", "postgres_parallel")
 # Columns of nbgrader's export that grading decides (timestamps and names are left out).
 SCORE_COLUMNS = ("assignment", "student_id", "raw_score", "late_submission_penalty", "score",
@@ -167,7 +169,8 @@ def test_the_totals_are_those_the_manifest_expects(graded):
     rows = exported(graded["exports"]["postgres_parallel"])
     scores = cell_scores(graded["urls"]["postgres_parallel"])
     auto_max = sum(top for auto, _, top in scores["answer_key"].values() if auto is not None)
-    assert auto_max == 28, f"assignment 01 has {auto_max} automatic points, its text says 28"
+    assert auto_max == PRIMARY.points[0], (
+        f"{ASSIGNMENT}: {auto_max} automatic points in PostgreSQL, {PRIMARY.points[0]:g} in the notebook")
     for student, spec in SPECS.items():
         auto = {cell: (score, top) for (_, cell), (score, _, top) in scores[student].items()
                 if score is not None}
@@ -176,7 +179,7 @@ def test_the_totals_are_those_the_manifest_expects(graded):
         assert float(rows[student]["raw_score"]) == pytest.approx(earned), (
             f"{student}: exported {rows[student]['raw_score']}, expected {earned:g} "
             f"(all automatic points but those of {sorted(fails)})")
-        assert float(rows[student]["max_score"]) == pytest.approx(35.0), student
+        assert float(rows[student]["max_score"]) == pytest.approx(PRIMARY.total_points), student
     assert float(rows["answer_key"]["raw_score"]) == pytest.approx(auto_max), "answer key"
     assert float(rows["untouched_release"]["raw_score"]) == 0, "untouched release"
 

@@ -1,0 +1,1 @@
+"""Test material per assignment: one folder each, named as in source/."""

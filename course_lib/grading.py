@@ -8,7 +8,13 @@ error against the tolerance and, when the result matches a recognised common mis
 Results are converted to float arrays before they are compared, so an object that only pretends
 to be a number (one whose ``==`` always answers True, say) cannot pass. Checks catch exceptions,
 floating-point warnings (overflow in ``exp``, division by zero in ``log``) and changes that the
-function makes to its caller's arrays.
+function makes to its caller's arrays. ``RULES`` states these rules in plain English, one
+sentence each; the notebooks quote them, and ``tests/course_lib/test_grading.py`` proves each.
+
+Hints follow one order. When the result holds inf or NaN where finite values were expected, or
+a floating-point warning was raised, only the numerical-stability mistakes (``warns=True``) are
+considered: inf equals inf, so an unstable wrong implementation must never "match" a mistake
+that is about something else. Otherwise the value-matching mistakes are considered.
 
 These helpers give feedback; they are not where points are decided in a hostile setting: code
 that runs in the same kernel can patch them. The grading pipeline (``course_tools``) is where
@@ -23,7 +29,31 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-__all__ = ["Mistake", "Outcome", "check_function", "check_value", "format_array"]
+__all__ = ["RULES", "Mistake", "Outcome", "check_function", "check_value", "format_array"]
+
+#: The rules that every check enforces, one plain-English sentence each (quoted verbatim by the
+#: notebooks; each one has a test in tests/course_lib/test_grading.py).
+RULES: tuple[str, ...] = (
+    "Your function is called on copies of the test's inputs, and it must not change an input "
+    "array in place.",
+    "A RuntimeWarning during the call, such as numpy's overflow, division by zero or invalid "
+    "value, fails the check; other warnings, such as a DeprecationWarning or a UserWarning, do "
+    "not.",
+    "Underflow to zero is not a failure: numpy's underflow warnings are switched off.",
+    "A function with several outputs returns them as a tuple; a list of the same length is "
+    "accepted too.",
+    "Results are converted to float arrays, so numbers of any numeric dtype (bool, int or "
+    "float) are fine, but strings and other objects are not.",
+    "A result must have exactly the expected shape; an array of shape (1,) is not accepted "
+    "where a single number is expected.",
+    "A value passes when |received - expected| <= atol + rtol * |expected|, and inf or NaN "
+    "where a finite value is expected always fails.",
+    "Raising an exception or returning None fails the check.",
+)
+
+# Warnings of these categories fail a check: numpy reports floating-point errors (overflow,
+# division by zero, invalid values) and its other numerical problems as RuntimeWarnings.
+FAILING_WARNINGS = (RuntimeWarning,)
 
 
 @dataclass(frozen=True)
@@ -41,7 +71,8 @@ class Outcome:
     error : BaseException or None
         The exception it raised, if any.
     warnings : tuple of str
-        Floating-point and other warnings emitted during the call.
+        The warnings that fail a check (RuntimeWarnings: numpy's floating-point errors)
+        emitted during the call, each once.
     mutated : tuple of int
         Positions of array arguments that the call changed in place.
     """
@@ -58,27 +89,40 @@ class Outcome:
 class Mistake:
     """A recognised common mistake and the hint that names it.
 
-    A mistake is recognised from the outcome of a call in one of four ways (give one):
+    A mistake is recognised from the outcome of a call in one of these ways:
 
     returns
-        a wrong implementation with the same signature; the mistake is recognised when the
-        received value equals its value on the same input (within the check's tolerance).
+        a wrong implementation with the same signature (or a tuple of variants of it, e.g. one
+        per epsilon that students use); the mistake is recognised when the received value
+        equals the value of one of them on the same input (within the check's tolerance) in
+        every output, and no other mistake's does (an ambiguous match gives no hint). A received inf or NaN where a finite value was expected never
+        matches.
     raises
         an exception type (or tuple of types), optionally with ``message_contains``.
-    warns
-        True: recognised when the call emitted a floating-point warning or returned inf/NaN
-        where finite values were expected (overflow, log of zero).
     mutates
         True: recognised when the call changed one of its array arguments in place.
+    warns
+        True: a numerical-stability mistake, considered only when the call emitted a
+        floating-point warning or returned inf/NaN where finite values were expected. With
+        ``returns`` it is recognised when a variant is unstable on the same input too and
+        reproduces the whole outcome: inf and NaN at the same places (with the same signs),
+        the same finite values elsewhere, in every output. Without ``returns`` it is the
+        function's general stability hint, shown only when no specific one is recognised.
     """
 
     name: str
     hint: str
-    returns: Callable | None = None
+    returns: Callable | tuple | None = None
     raises: type | tuple | None = None
     message_contains: str = ""
     warns: bool = False
     mutates: bool = False
+
+    @property
+    def variants(self) -> tuple:
+        if self.returns is None:
+            return ()
+        return tuple(self.returns) if isinstance(self.returns, (tuple, list)) else (self.returns,)
 
     def recognise_error(self, outcome: Outcome) -> bool:
         if self.raises is None or outcome.error is None:
@@ -87,27 +131,79 @@ class Mistake:
             self.message_contains.lower() in str(outcome.error).lower())
 
     def recognise_value(self, outcome: Outcome, parts: Sequence[int], received: list,
-                        rtol: float, atol: float) -> bool:
-        """True if the wrong implementation reproduces every failing part of ``received``."""
-        if self.returns is None:
+                        rtol: float, atol: float, expected: Sequence | None = None) -> bool:
+        """True if a wrong implementation reproduces ``received`` (every part of it).
+
+        ``expected`` (the expected parts): where it is finite and ``received`` is not, nothing
+        matches, whatever the wrong implementation returns.
+        """
+        if self.warns or not self.variants:
             return False
-        wrong = _quiet_call(self.returns, outcome.args, outcome.kwargs)
-        if wrong is None:
+        if expected is not None and any(_nonfinite_where_finite(received[i], expected[i])
+                                        for i in parts):
             return False
-        wrong_parts = list(wrong) if isinstance(wrong, tuple) else [wrong]
-        for i in parts:
-            if i >= len(wrong_parts) or i >= len(received):
-                return False
-            try:
-                w = np.asarray(wrong_parts[i], dtype=np.float64)
-            except (TypeError, ValueError):
-                return False
-            r = received[i]
-            if r is None or w.shape != r.shape:
-                return False
-            if not np.allclose(r, w, rtol=rtol, atol=atol, equal_nan=True):
-                return False
-        return True
+        for variant in self.variants:
+            wrong = _parts(_quiet_call(variant, outcome.args, outcome.kwargs), len(received))
+            if wrong is not None and all(
+                    i < len(wrong) and i < len(received) and received[i] is not None
+                    and wrong[i] is not None and wrong[i].shape == received[i].shape
+                    and np.allclose(received[i], wrong[i], rtol=rtol, atol=atol)
+                    for i in range(len(received))):
+                return True
+        return False
+
+    def recognise_instability(self, outcome: Outcome, received: list, rtol: float,
+                              atol: float) -> bool:
+        """True if an unstable wrong implementation reproduces the whole outcome."""
+        if not self.warns or not self.variants:
+            return False
+        for variant in self.variants:
+            wrong_outcome = _run(variant, outcome.args, outcome.kwargs)
+            wrong = (_parts(wrong_outcome.value, len(received)) if wrong_outcome.error is None
+                     else None)
+            if wrong is None or len(wrong) != len(received):
+                continue
+            unstable = bool(wrong_outcome.warnings) or any(
+                not np.all(np.isfinite(w)) for w in wrong if w is not None)
+            if unstable and all(w is not None and r is not None and _same_outcome(r, w, rtol, atol)
+                                for r, w in zip(received, wrong)):
+                return True
+        return False
+
+
+def _parts(value, count: int) -> list | None:
+    """The ``count`` outputs of a call as float arrays (None for one that is not numbers)."""
+    if value is None:
+        return None
+    raw = list(value) if count > 1 and isinstance(value, (tuple, list)) else [value]
+    parts = []
+    for part in raw:
+        try:
+            parts.append(_as_float_array(part))
+        except (TypeError, ValueError):
+            parts.append(None)
+    return parts
+
+
+def _nonfinite_where_finite(received, expected) -> bool:
+    try:
+        exp = np.asarray(expected, dtype=np.float64)
+    except (TypeError, ValueError):
+        return False
+    if received is None or received.shape != exp.shape:
+        return False
+    return bool(np.any(np.isfinite(exp) & ~np.isfinite(received)))
+
+
+def _same_outcome(r: np.ndarray, w: np.ndarray, rtol: float, atol: float) -> bool:
+    """Same shape, inf and NaN at the same places with the same signs, finite values close."""
+    if r.shape != w.shape:
+        return False
+    for test in (np.isnan, np.isposinf, np.isneginf):
+        if not np.array_equal(test(r), test(w)):
+            return False
+    finite = np.isfinite(r)
+    return bool(np.allclose(r[finite], w[finite], rtol=rtol, atol=atol))
 
 
 def _quiet_call(func, args, kwargs):
@@ -161,13 +257,21 @@ def _run(func, args: tuple, kwargs: dict) -> Outcome:
         if isinstance(a, np.ndarray) and not (
             isinstance(b, np.ndarray) and a.shape == b.shape
             and np.array_equal(a, b, equal_nan=True)))
-    messages = tuple(f"{w.category.__name__}: {w.message}" for w in caught)
+    failing = [w for w in caught if issubclass(w.category, FAILING_WARNINGS)]
+    for w in caught:  # other warnings (DeprecationWarning, UserWarning, ...) go on to the student
+        if not issubclass(w.category, FAILING_WARNINGS):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    messages = tuple(dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in failing))
     return Outcome(args=before, kwargs=kwargs, value=value, error=error,
                    warnings=messages, mutated=mutated)
 
 
 def _hints(mistakes: Sequence[Mistake], test: Callable[[Mistake], bool]) -> list[str]:
     return [f"Hint ({m.name}): {m.hint}" for m in mistakes if test(m)]
+
+
+def _unambiguous(hints: list[str]) -> list[str]:
+    return hints if len(set(hints)) == 1 else []
 
 
 def _fail(lines: list[str], hints: list[str]) -> None:
@@ -202,7 +306,8 @@ def check_function(func: Callable, args: tuple, expected, *, kwargs: dict | None
         is reported.
     expected : callable or array_like or tuple
         The reference: a function called on copies of the same arguments, or the expected value
-        itself. A tuple means the function returns several outputs, checked one by one.
+        itself. A tuple means the function returns several outputs, checked one by one; the
+        function may return them as a tuple or a list of the same length.
     kwargs : dict, optional
         Keyword arguments.
     name : str, optional
@@ -210,11 +315,13 @@ def check_function(func: Callable, args: tuple, expected, *, kwargs: dict | None
     arg_names, output_names : sequence of str, optional
         Names of the arguments and outputs shown in messages.
     mistakes : sequence of Mistake
-        Recognised common mistakes; the hint of every one that matches is added to the message.
+        Recognised common mistakes; the hint of every one that matches is added to the message
+        (stability mistakes only, when the result holds inf/NaN or a warning was raised).
     rtol, atol : float
         A value passes when ``|received - expected| <= atol + rtol * |expected|``.
     allow_warnings : bool
-        If False (default), a floating-point warning during the call fails the check.
+        If False (default), a RuntimeWarning (numpy's floating-point warnings) during the call
+        fails the check. Other warnings never do; they are passed on.
 
     Raises
     ------
@@ -246,9 +353,10 @@ def check_function(func: Callable, args: tuple, expected, *, kwargs: dict | None
     several = isinstance(ref, tuple)
     ref_parts = list(ref) if several else [ref]
     if several:
-        if not isinstance(outcome.value, tuple) or len(outcome.value) != len(ref_parts):
-            got = (f"a tuple of {len(outcome.value)}" if isinstance(outcome.value, tuple)
-                   else type(outcome.value).__name__)
+        if (not isinstance(outcome.value, (tuple, list))
+                or len(outcome.value) != len(ref_parts)):
+            got = (f"a {type(outcome.value).__name__} of {len(outcome.value)}"
+                   if isinstance(outcome.value, (tuple, list)) else type(outcome.value).__name__)
             _fail([f"{call} should return a tuple of {len(ref_parts)} values "
                    f"({', '.join(output_names or [])}), but returned {got}."], [])
         got_parts = list(outcome.value)
@@ -277,7 +385,8 @@ def check_function(func: Callable, args: tuple, expected, *, kwargs: dict | None
             continue
         bad_finite = np.isfinite(exp) & ~np.isfinite(got)
         err = np.where(np.isfinite(exp) & np.isfinite(got), np.abs(got - exp), np.inf)
-        err = np.where(np.isnan(exp) & np.isnan(got), 0.0, err)
+        same_nonfinite = (np.isnan(exp) & np.isnan(got)) | (np.isinf(exp) & (got == exp))
+        err = np.where(same_nonfinite, 0.0, err)
         tol = atol + rtol * np.abs(np.where(np.isfinite(exp), exp, 0.0))
         if np.all(err <= tol):
             continue
@@ -302,14 +411,20 @@ def check_function(func: Callable, args: tuple, expected, *, kwargs: dict | None
         if outcome.warnings:
             lines += ["  warning: " + w for w in outcome.warnings[:3]]
         failing = [i for i, _ in problems]
-        any_nonfinite = any(not np.all(np.isfinite(received[i])) for i in failing)
-        # A wrong implementation that reproduces the result is the most specific diagnosis;
-        # only when none does, a warning or an inf/NaN points to a numerical-stability mistake.
-        hints = _hints(mistakes, lambda m: bool(failing) and m.recognise_value(
-            outcome, failing, received, rtol, atol))
-        if not hints:
-            hints = _hints(mistakes, lambda m: m.warns and (
-                bool(outcome.warnings) or any_nonfinite))
+        exp_parts = [np.asarray(e, dtype=np.float64) for e in ref_parts]
+        unstable = warned or any(
+            _nonfinite_where_finite(received[i], exp_parts[i]) for i in failing)
+        # Two different wrong implementations that both reproduce the result cannot tell which
+        # mistake was made: then no specific hint (better none than a wrong one).
+        if unstable:
+            # inf/NaN or a warning: a stability mistake, never a value match (inf equals inf).
+            hints = _unambiguous(_hints(mistakes, lambda m: m.recognise_instability(
+                outcome, received, rtol, atol)))
+            if not hints:
+                hints = _hints(mistakes, lambda m: m.warns and m.returns is None)
+        else:
+            hints = _unambiguous(_hints(mistakes, lambda m: bool(failing) and m.recognise_value(
+                outcome, failing, received, rtol, atol, exp_parts)))
         _fail(lines, hints)
 
 

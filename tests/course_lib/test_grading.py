@@ -134,7 +134,8 @@ def test_several_outputs_are_checked_one_by_one_with_part_specific_hints():
     def reference(z):
         return float(np.sum(z)), 2 * z
 
-    mistakes = [Mistake("forgot factor", "the gradient is 2z", returns=lambda z: (0.0, z))]
+    mistakes = [Mistake("forgot factor", "the gradient is 2z",
+                        returns=lambda z: (float(np.sum(z)), z))]
     msg = failure(lambda z: (float(np.sum(z)), z), args=(X,), expected=reference,
                   output_names=["loss", "grad"], mistakes=mistakes)
     assert "grad: expected" in msg and "loss:" not in msg and "Hint (forgot factor)" in msg
@@ -149,3 +150,134 @@ def test_check_value_for_worked_examples():
     with pytest.raises(AssertionError, match=r"softmax\(\[1, 2, 3\]\) is wrong"):
         check_value("softmax([1, 2, 3])", [0.002, 0.02, 0.978], [0.0900, 0.2447, 0.6652],
                     atol=5e-5, rtol=0)
+
+
+# --- RULES: each sentence is enforced by the checks, and no more than it says ---------------
+
+from course_lib.grading import RULES  # noqa: E402
+import warnings  # noqa: E402
+
+
+def rule(words: str) -> str:
+    found = [r for r in RULES if words in r]
+    assert len(found) == 1, f"no single rule says {words!r}: {RULES}"
+    return found[0]
+
+
+def test_rules_are_short_plain_sentences():
+    assert len(RULES) == len(set(RULES)) >= 6
+    for sentence in RULES:
+        assert sentence.endswith(".") and "\n" not in sentence and len(sentence) < 200, sentence
+
+
+def test_rule_inputs_must_not_change_in_place():
+    rule("must not change an input array in place")
+
+    def mutates(x):
+        x += 1.0
+        return x
+    assert "changed its input" in failure(mutates, expected=lambda x: x + 1.0)
+    check_function(lambda x: x + 1.0, (X,), lambda x: x + 1.0)
+
+
+def test_rule_only_runtime_warnings_fail():
+    rule("A RuntimeWarning during the call")
+
+    def warns(category):
+        def f(x):
+            warnings.warn("a warning", category)
+            return stable_sigmoid(x)
+        return f
+    assert "emitted a warning" in failure(warns(RuntimeWarning))
+    assert "divide by zero" in failure(lambda x: np.log(x * 0.0) * 0 + stable_sigmoid(x))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for category in (DeprecationWarning, UserWarning, FutureWarning, PendingDeprecationWarning):
+            check_function(warns(category), (X,), stable_sigmoid)
+
+
+def test_rule_underflow_is_not_a_failure():
+    rule("Underflow to zero is not a failure")
+    check_function(lambda x: np.exp(x) * np.exp(x), (np.array([-600.0]),), [0.0])
+
+
+def test_rule_several_outputs_as_tuple_or_list_of_the_same_length():
+    rule("a list of the same length is accepted too")
+
+    def reference(z):
+        return float(np.sum(z)), 2 * z
+    check_function(lambda z: (float(np.sum(z)), 2 * z), (X,), reference)
+    check_function(lambda z: [float(np.sum(z)), 2 * z], (X,), reference)
+    assert "should return a tuple of 2 values" in failure(
+        lambda z: [float(np.sum(z))], args=(X,), expected=reference)
+    assert "should return a tuple of 2 values" in failure(
+        lambda z: np.array([1.0, 2.0]), args=(X,), expected=reference)
+
+
+def test_rule_numbers_of_any_numeric_dtype_but_not_strings():
+    rule("numbers of any numeric dtype")
+    check_function(lambda x: (x > 0), (X,), [0.0, 0.0, 1.0])
+    check_function(lambda x: np.array([0, 0, 1], dtype=np.int8), (X,), [0.0, 0.0, 1.0])
+    check_function(lambda x: np.array([0, 0, 1], dtype=np.float32), (X,), [0.0, 0.0, 1.0])
+    assert "not an array of numbers" in failure(lambda x: np.array(["0", "0", "1"]),
+                                                expected=[0.0, 0.0, 1.0])
+
+
+def test_rule_exactly_the_expected_shape():
+    rule("exactly the expected shape")
+    assert "shape (1,), expected shape ()" in failure(lambda x: np.array([1.0]), expected=1.0)
+    check_function(lambda x: np.float64(1.0), (X,), 1.0)
+    check_function(lambda x: 1.0, (X,), np.array(1.0))
+
+
+def test_rule_tolerance_and_non_finite_values():
+    rule("|received - expected| <= atol + rtol * |expected|")
+    check_function(lambda x: np.array([100.0 + 0.9e-4]), (X,), [100.0], rtol=1e-6, atol=0)
+    assert "worst error" in failure(lambda x: np.array([100.0 + 2e-4]), expected=[100.0],
+                                    rtol=1e-6, atol=0)
+    assert "inf or NaN" in failure(lambda x: np.array([np.inf]), expected=[1e300], rtol=0.5)
+
+
+def test_rule_exceptions_and_none_fail():
+    rule("Raising an exception or returning None fails")
+    assert "raised ZeroDivisionError" in failure(lambda x: 1 / 0)
+    assert "did you forget `return`" in failure(lambda x: None)
+
+
+# --- hints: stability first, and never a value match on inf/NaN ---------------------------
+
+def test_inf_never_matches_a_wrong_implementation_that_also_returns_inf():
+    sum_mistake = Mistake("sum", "use the mean", returns=lambda x: np.array([np.inf]))
+    unstable = Mistake("unstable", "log of zero", warns=True)
+    msg = failure(lambda x: np.log(x[:1] * 0.0) * -1.0, expected=[1.0],
+                  mistakes=[sum_mistake, unstable])
+    assert "Hint (unstable)" in msg and "Hint (sum)" not in msg, msg
+
+
+def test_a_warning_shows_stability_hints_not_value_hints():
+    value = Mistake("value", "a value slip", returns=lambda x: stable_sigmoid(x) + 1)
+    unstable = Mistake("unstable", "overflow", warns=True)
+
+    def f(x):
+        np.exp(np.array([1000.0]))
+        return stable_sigmoid(x) + 1
+    msg = failure(f, mistakes=[value, unstable])
+    assert "Hint (unstable)" in msg and "Hint (value)" not in msg, msg
+
+
+def test_a_specific_stability_mistake_comes_before_the_general_one():
+    big = np.array([-1000.0, 0.0, 1000.0])
+    specific = Mistake("quotient", "e^x/(1+e^x) is inf/inf",
+                       returns=lambda x: np.exp(x) / (1 + np.exp(x)), warns=True)
+    general = Mistake("overflow", "use e^-|x|", warns=True)
+    msg = failure(lambda x: np.exp(x) / (1 + np.exp(x)), args=(big,),
+                  mistakes=[specific, general])
+    assert "Hint (quotient)" in msg and "Hint (overflow)" not in msg, msg
+    msg = failure(lambda x: 1 / (1 + np.exp(-x)), args=(big,), mistakes=[specific, general])
+    assert "Hint (overflow)" in msg and "Hint (quotient)" not in msg, msg
+
+
+def test_an_ambiguous_match_gives_no_hint():
+    a = Mistake("a", "first", returns=lambda x: x * 0.0)
+    b = Mistake("b", "second", returns=lambda x: x * 0.0 + 1e-15)
+    assert "Hint" not in failure(lambda x: x * 0.0, mistakes=[a, b])

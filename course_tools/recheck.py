@@ -17,7 +17,6 @@ import contextlib
 import io
 import json
 import os
-import re
 import secrets
 import select
 import shutil
@@ -35,10 +34,10 @@ from nbconvert.preprocessors import Preprocessor
 from traitlets import Bool, Float, Unicode
 
 from . import sandbox
+from .ipython_code import kernel_code, outside_kernel_namespace
 from .student_runner import decode, encode
 
 RUNNER_SOURCE = (Path(__file__).parent / "student_runner.py").read_text()
-MAGIC_LINE = re.compile(r"^(\s*)[%!].*$", re.M)
 
 
 class RunnerError(Exception):
@@ -111,6 +110,11 @@ class StudentProcess(LineChannel):
             cmd = inner
         env = sandbox.student_environment()
         env["MPLBACKEND"] = "Agg"
+        # The student's IPython shell writes its profile here, never into the grader's home.
+        self.ipython_dir = None
+        if self.scratch is None:
+            self.ipython_dir = tempfile.mkdtemp(prefix="recheck-ipython-")
+            env["IPYTHONDIR"] = self.ipython_dir
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.DEVNULL, cwd=self.scratch or workdir,
                                      env=env, bufsize=0)
@@ -134,8 +138,9 @@ class StudentProcess(LineChannel):
         if self.proc.poll() is None:
             self.proc.kill()
         self.proc.wait()
-        if self.scratch is not None:
-            shutil.rmtree(self.scratch, ignore_errors=True)
+        for folder in (self.scratch, self.ipython_dir):
+            if folder is not None:
+                shutil.rmtree(folder, ignore_errors=True)
 
 
 class ForkedStudentProcess(LineChannel):
@@ -180,7 +185,8 @@ class Zygote:
     socket it created itself, in a folder the sandbox uid cannot change.
     """
 
-    PRELOAD = ("numpy", "matplotlib", "matplotlib.pyplot", "ipywidgets", "course_lib",
+    PRELOAD = ("numpy", "matplotlib", "matplotlib.pyplot", "ipywidgets",
+               "IPython.core.interactiveshell", "matplotlib_inline.backend_inline", "course_lib",
                "course_lib.grading", "course_lib.widgets")
 
     def __init__(self, course_root: Path, hidden: list[Path],
@@ -387,13 +393,6 @@ class StudentFunction:
         return _to_local(reply.get("value"))
 
 
-def strip_magics(code: str) -> str:
-    """IPython magics and shell escapes do not run in plain Python; drop them."""
-    if code.lstrip().startswith("%%"):
-        return ""
-    return MAGIC_LINE.sub(r"\1pass", code)
-
-
 def _nbgrader(cell) -> dict:
     return cell.metadata.get("nbgrader", {}) if cell.cell_type == "code" else {}
 
@@ -437,12 +436,12 @@ def recheck_notebook(nb, workdir: Path, course_root: Path, hidden: list[Path], *
     tests = [c for c in nb.cells if is_test_cell(c)]
     if not tests:
         return verdicts
-    trusted: dict = {"__name__": "__recheck__"}
+    trusted: dict = outside_kernel_namespace({"__name__": "__recheck__"})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for cell in nb.cells:
             if is_instructor_setup(cell):
-                exec(compile(strip_magics(cell.source), "<setup>", "exec"), trusted)
+                exec(compile(kernel_code(cell.source), "<setup>", "exec"), trusted)
     protected = set(trusted)
     process = start_student(workdir, course_root, hidden, use_sandbox=use_sandbox,
                             use_zygote=use_zygote)
@@ -456,7 +455,7 @@ def recheck_notebook(nb, workdir: Path, course_root: Path, hidden: list[Path], *
                 if not _nbgrader(cell) and cell.source.strip() in skip_sources:
                     continue
                 try:
-                    process.request({"op": "exec", "code": strip_magics(cell.source)},
+                    process.request({"op": "exec", "code": kernel_code(cell.source)},
                                     timeout=cell_timeout)
                 except RunnerError:
                     pass
@@ -472,13 +471,28 @@ def recheck_notebook(nb, workdir: Path, course_root: Path, hidden: list[Path], *
             grade_id = _nbgrader(cell)["grade_id"]
             try:
                 with contextlib.redirect_stdout(io.StringIO()):
-                    exec(compile(cell.source, f"<test {grade_id}>", "exec"), namespace)
+                    exec(compile(kernel_code(cell.source), f"<test {grade_id}>", "exec"),
+                         namespace)
                 verdicts[grade_id] = None
             except (Exception, RunnerError) as exc:
                 verdicts[grade_id] = f"{type(exc).__name__}: {exc}"
     finally:
         process.close()
     return verdicts
+
+
+RECHECK_EXPLANATION = (
+    "To confirm the result, every test is run a second time, outside the notebook, against the "
+    "functions your cells define (run again from your cells, magics included). This test passed "
+    "in the notebook but not in that second run, so it earns no points. What the second run "
+    "reported:")
+
+
+def recheck_output(failure: str):
+    """The error output added to a test cell that passed in the kernel and failed the re-check."""
+    text = f"{RECHECK_EXPLANATION}\n{failure}"
+    return nbformat.v4.new_output("error", ename="RecheckFailed", evalue=text,
+                                  traceback=[f"RecheckFailed: {text}"])
 
 
 class RecheckOutsideKernel(Preprocessor):
@@ -523,11 +537,6 @@ class RecheckOutsideKernel(Preprocessor):
                 continue
             if any(out.get("output_type") == "error" for out in cell.get("outputs", [])):
                 continue  # already failed in the kernel
-            cell.outputs.append(nbformat.v4.new_output(
-                "error", ename="RecheckFailed",
-                evalue=f"This test passed in the notebook but failed when it was checked again "
-                       f"outside the notebook's kernel:\n{failure}",
-                traceback=[f"RecheckFailed: this test failed when checked outside the "
-                           f"notebook's kernel:\n{failure}"]))
+            cell.outputs.append(recheck_output(failure))
             self.log.warning("test %s failed the re-check outside the kernel", grade_id)
         return nb, resources

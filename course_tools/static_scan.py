@@ -24,7 +24,7 @@ that is not installed where the notebook is graded is flagged too: a ``.py`` fil
 with the notebook runs code this scan does not see (modules an assignment ships are allowed
 with ``FlagSuspiciousCode.assignment_modules``).
 
-Honest solutions must never be flagged; ``tests/grading/honest_variants/`` holds the correct
+Honest solutions must never be flagged; ``tests/assignments/<assignment>/honest_variants/`` holds the correct
 solutions, written in many ways, that prove it.
 
 ``scipy``, PyTorch, TensorFlow, JAX and scikit-learn are flagged as ``library-implementation``
@@ -59,6 +59,8 @@ from typing import Iterable, Iterator, Mapping
 import nbformat
 from nbconvert.preprocessors import Preprocessor
 from traitlets import Bool, List, Unicode
+
+from .ipython_code import PYTHON_MAGICS, MagicCall, magic_calls, scannable_code
 
 __all__ = ["CATEGORIES", "CellScan", "Flag", "FlagSuspiciousCode", "fold", "graded_names_of",
            "review_text", "scan_cells", "scan_notebook", "scan_source", "strip_ipython_syntax"]
@@ -118,6 +120,12 @@ class Flag:
 # --------------------------------------------------------------------------------------------
 
 _FILE_ACCESS = "access to files"
+#: A scratch file of the working folder: a plain name with a data extension (no folder, no
+#: module or notebook), which a cell may write and read back.
+SCRATCH_FILE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*\.(?:txt|csv|tsv|json|npy|npz|dat|log)")
+_SCRATCH_WRITERS = frozenset({"numpy.save", "numpy.savez", "numpy.savez_compressed",
+                              "numpy.savetxt"})
+_SCRATCH_READERS = frozenset({"numpy.load", "numpy.loadtxt", "numpy.genfromtxt"})
 _DATABASE = "access to a database or to the notebook machinery"
 _PROCESSES = "processes, threads or signals"
 _NETWORK = "network access"
@@ -234,9 +242,9 @@ _BUILTIN_NAMES = frozenset(dir(builtins))
 _KNOWN_MODULES = frozenset({"builtins", "sys", "os", "os.path", "numpy", "math", "io", "types",
                             "IPython", "importlib", "inspect", "gc", "operator", "functools"})
 
-# Python-valued IPython magics (their argument or body is Python code), harmless magics, and
-# magics that reach the shell or files; any other magic is flagged as IPython internals.
-_PYTHON_MAGICS = frozenset({"time", "timeit", "prun", "capture"})
+# Harmless magics and magics that reach the shell or files (magics whose argument or body is
+# Python, ipython_code.PYTHON_MAGICS, are harmless: their code is scanned); any other magic is
+# flagged as IPython internals.
 _HARMLESS_MAGICS = frozenset({"matplotlib", "precision", "who", "whos", "who_ls", "pinfo",
                               "pinfo2", "pdoc", "pdef", "lsmagic", "magic", "quickref",
                               "pprint", "markdown", "latex", "page", "doctest_mode", "colors",
@@ -298,7 +306,19 @@ def _prefixes(qualname: str) -> Iterator[str]:
         yield ".".join(parts[:n])
 
 
+#: What notebooks use of IPython to show results: the display functions and the text-like display
+#: objects. Nothing else of IPython (``IPython.display.Javascript`` runs code in the browser,
+#: ``set_matplotlib_formats`` reaches the shell).
+DISPLAY_HELPERS = frozenset(f"IPython.display.{name}" for name in (
+    "display", "clear_output", "update_display", "display_pretty", "display_html",
+    "display_markdown", "display_latex", "display_json", "display_svg", "display_png",
+    "display_jpeg", "Markdown", "HTML", "Latex", "Math", "Pretty", "Code", "JSON", "SVG",
+    "Image", "DisplayHandle"))
+
+
 def _use_rule(qualname: str) -> tuple[str, str] | None:
+    if qualname in DISPLAY_HELPERS or qualname.split("(")[0] in DISPLAY_HELPERS:
+        return None
     for prefix in _prefixes(qualname):
         if prefix in _USE_RULES:
             return _USE_RULES[prefix]
@@ -485,101 +505,52 @@ def _folded_str(node: ast.AST, names=None) -> str | None:
 # IPython syntax
 # --------------------------------------------------------------------------------------------
 
-_OPTIONS_WITH_VALUE = frozenset({"-n", "-r", "-p", "-l", "-s", "-T", "-D"})
+def _benign_with_arguments(name: str, args: str) -> bool:
+    """Magics that are ordinary notebook habits with these arguments (and only with them)."""
+    words = args.split()
+    if name in ("load_ext", "reload_ext", "unload_ext"):
+        return words == ["autoreload"]
+    if name == "autoreload":
+        return all(re.fullmatch(r"[0-3]|now|off|explicit|all|complete|-[pl]|--print|--log", w)
+                   for w in words)
+    if name == "config":
+        # %config InlineBackend.figure_format = 'retina': its value is Python, scanned as such.
+        return re.fullmatch(r"InlineBackend(\.[A-Za-z_]\w*)?(\s*=.*)?", args.strip(),
+                            re.S) is not None
+    return False
 
 
-def _magic_python(args: str) -> str:
-    """The Python statement after a %time/%timeit/%prun's options."""
-    words = args.split(" ")
-    i = 0
-    while i < len(words) and (not words[i] or words[i].startswith("-")):
-        i += 2 if words[i] in _OPTIONS_WITH_VALUE else 1
-    return " ".join(words[i:]).strip()
-
-
-def _magic_flag(name: str, line: int, cell_magic: bool) -> Flag | None:
+def _magic_flag(call: MagicCall) -> Flag | None:
+    """Flag a magic or shell command, by what it can reach (not by the code it runs: that is
+    scanned as Python)."""
+    if call.kind == "shell":
+        return Flag(FILES, call.lineno, f"runs the shell command {_code('!' + call.name[:40])}")
+    # IPython reads a %%cell magic below the first line as the line magic named "%cell".
+    cell_magic = call.kind == "cell" or call.name.startswith("%")
+    name = call.name.lstrip("%")
     sigil = "%%" if cell_magic else "%"
-    if name in _HARMLESS_MAGICS or name in _PYTHON_MAGICS:
+    if name in _HARMLESS_MAGICS or name in PYTHON_MAGICS or _benign_with_arguments(name,
+                                                                                   call.line):
         return None
     if name in _SHELL_MAGICS:
-        return Flag(FILES, line, f"runs the magic {_code(sigil + name)}, which reaches the shell "
-                                 f"or files")
-    return Flag(IPY, line, f"runs the magic {_code(sigil + name)}")
-
-
-def _logical_line_starts(code: str) -> set[int]:
-    """Lines (1-based) where a logical line begins: not inside brackets, strings or after ``\\``."""
-    starts, expect = set(), True
-    try:
-        for tok in tokenize.generate_tokens(io.StringIO(code).readline):
-            if tok.type == tokenize.NEWLINE:
-                expect = True
-            elif tok.type not in (tokenize.NL, tokenize.COMMENT, tokenize.INDENT,
-                                  tokenize.DEDENT, tokenize.ENDMARKER):
-                if expect:
-                    starts.add(tok.start[0])
-                expect = False
-    except (tokenize.TokenError, IndentationError, SyntaxError):
-        pass  # the lines after an unterminated string or bracket are inside it
-    return starts
-
-
-_ASSIGNED_MAGIC = re.compile(r"^([A-Za-z_][\w.]*(?:\s*,\s*[A-Za-z_][\w.]*)*)\s*=\s*([%!].*)$")
+        return Flag(FILES, call.lineno, f"runs the magic {_code(sigil + name)}, which reaches "
+                                        f"the shell or files")
+    return Flag(IPY, call.lineno, f"runs the magic {_code(sigil + name)}")
 
 
 def strip_ipython_syntax(code: str) -> tuple[str, list[Flag]]:
-    """Python code with IPython's syntax replaced (line numbers kept), and flags for magics.
+    """The Python the scan reads for a cell, line for line, and flags for its magics.
 
-    Code that parses as Python is returned unchanged.
+    The code is the kernel's own (`course_tools.ipython_code`, the re-check's reading too), with
+    each magic replaced by the Python it runs or by ``pass``; plain Python comes back as it is.
     """
     try:
-        ast.parse(code)
-        return code, []
-    except SyntaxError:
-        pass
+        python = scannable_code(code)
+        calls = magic_calls(code)
     except (ValueError, RecursionError, MemoryError):
         return code, []  # not IPython syntax: Python cannot compile it either
-    lines = code.split("\n")
-    flags: list[Flag] = []
-    starts = _logical_line_starts(code)
-    first = next((i for i, ln in enumerate(lines) if ln.strip()), None)
-    if first is not None and lines[first].lstrip().startswith("%%"):
-        name, _, args = lines[first].lstrip()[2:].partition(" ")
-        flag = _magic_flag(name, first + 1, cell_magic=True)
-        if flag:
-            flags.append(flag)
-        if name not in _PYTHON_MAGICS:
-            return "\n".join("" for _ in lines), flags
-        setup = _magic_python(args) if name in ("time", "timeit", "prun") else ""
-        lines[first] = setup or "pass"
-    for i, line in enumerate(lines):
-        number = i + 1
-        stripped = line.lstrip()
-        if not stripped or number not in starts:
-            continue  # inside brackets or a string, a % or ! is Python (modulo, !=)
-        indent = line[: len(line) - len(stripped)]
-        target = ""
-        assigned = _ASSIGNED_MAGIC.match(stripped)
-        if assigned and not stripped.startswith(("%", "!")):
-            target, stripped = assigned.group(1) + " = ", assigned.group(2)
-        if stripped.startswith("%%"):
-            continue  # a cell magic below the first line is a syntax error in IPython too
-        if stripped.startswith("!"):
-            flags.append(Flag(FILES, number, f"runs the shell command {_code(stripped[:40])}"))
-            lines[i] = indent + (target + "None" if target else "pass")
-        elif stripped.startswith("%"):
-            name, _, args = stripped[1:].partition(" ")
-            flag = _magic_flag(name, number, cell_magic=False)
-            if flag:
-                flags.append(flag)
-            python = _magic_python(args) if name in _PYTHON_MAGICS else ""
-            if python and target:
-                lines[i] = indent + target + "(" + python + ")"
-            else:
-                lines[i] = indent + (python or (target + "None" if target else "pass"))
-        elif stripped.startswith("?") or stripped.rstrip().endswith("?"):
-            lines[i] = indent + "pass"
-    return "\n".join(lines), flags
+    flags = [flag for flag in map(_magic_flag, calls) if flag is not None]
+    return python, flags
 
 
 # --------------------------------------------------------------------------------------------
@@ -1074,7 +1045,8 @@ class _Analysis:
                     return frozenset(q + "." + attr for q in self.resolve(node.args[0], scope))
             if "builtins.vars" in func and len(node.args) == 1:
                 return frozenset(q + ".__dict__" for q in self.resolve(node.args[0], scope))
-            return frozenset(q + "()" for q in func if q.startswith("IPython"))
+            return frozenset(q + "()" for q in func
+                             if q.startswith("IPython") or q in SETUP_FACTORIES)
         return frozenset()
 
     def bound_value(self, name_node: ast.Name) -> ast.AST | None:
@@ -1108,6 +1080,11 @@ class _Analysis:
         """Flag a use (import, read, call) of a qualified name if it is suspicious."""
         if "()" in qualname:
             return  # what a call returns: the call itself was checked
+        parent = getattr(node, "_parent", None)
+        if (isinstance(parent, ast.Call) and parent.func is node
+                and id(parent) in getattr(self, "scratch_calls", ())
+                and qualname in _SCRATCH_WRITERS | _SCRATCH_READERS | {"builtins.open"}):
+            return
         parts = qualname.split(".")
         for i in range(1, len(parts)):
             if parts[i] in _REACHABLE_MODULES:  # e.g. numpy.lib.npyio.os.system
@@ -1177,7 +1154,37 @@ class _Analysis:
                                      f"the submission's folder runs code this scan does not see")
 
     # -- the walk ------------------------------------------------------------------------------
+    def scratch_file_calls(self) -> set[int]:
+        """The calls that write a scratch file of the working folder and read it back, in this
+        cell (ids of the Call nodes): writing your own numbers and reading them again reaches
+        nothing of the grader's. A read of a file the cell did not write stays flagged."""
+        writes: dict[str, list[int]] = {}
+        reads: dict[str, list[int]] = {}
+        for node in ast.walk(self.tree):
+            if not isinstance(node, ast.Call) or not node.args:
+                continue
+            path = self.text(node.args[0])
+            if not path or not SCRATCH_FILE.fullmatch(path):
+                continue
+            for qualname in self.resolve(node.func):
+                if qualname == "builtins.open":
+                    mode = self.text(node.args[1]) if len(node.args) > 1 else next(
+                        (self.text(k.value) for k in node.keywords if k.arg == "mode"), "r")
+                    if mode is None:
+                        continue
+                    side = writes if set(mode) & set("wax+") else reads
+                elif qualname in _SCRATCH_WRITERS:
+                    side = writes
+                elif qualname in _SCRATCH_READERS:
+                    side = reads
+                else:
+                    continue
+                side.setdefault(path, []).append(id(node))
+        return {call for path in writes.keys() & reads.keys()
+                for call in writes[path] + reads[path]}
+
     def run(self) -> list[Flag]:
+        self.scratch_calls = self.scratch_file_calls()
         for node in ast.walk(self.tree):
             method = getattr(self, "visit_" + type(node).__name__, None)
             if method is not None:
@@ -1542,6 +1549,10 @@ def _scan_tokens(code: str, kind: str, graded: frozenset) -> list[Flag]:
 # Public API
 # --------------------------------------------------------------------------------------------
 
+#: Functions of course_lib whose result a setup cell binds, followed by what they return
+#: (``MISTAKES = mistakes_for("01_activations_and_losses")``, the assignment's catalogue).
+SETUP_FACTORIES = frozenset({"course_lib.mistakes.mistakes_for"})
+
 #: What the setup cell of every notebook binds, for code scanned on its own.
 DEFAULT_ENV: dict[str, _EnvEntry] = {
     "np": _EnvEntry(frozenset({"numpy"}), frozenset({"numpy"}), own=False),
@@ -1551,7 +1562,8 @@ DEFAULT_ENV: dict[str, _EnvEntry] = {
                                 own=False),
     "check_value": _EnvEntry(frozenset({"course_lib.grading.check_value"}), frozenset(),
                              own=False),
-    "MISTAKES": _EnvEntry(frozenset({"course_lib.mistakes.MISTAKES"}), frozenset(), own=False),
+    "MISTAKES": _EnvEntry(frozenset({"course_lib.mistakes.mistakes_for()"}), frozenset(),
+                          own=False),
 }
 #: Names the test cells use, for code scanned on its own.
 DEFAULT_PROTECTED = frozenset({"np", "check_function", "check_value", "MISTAKES", "print",

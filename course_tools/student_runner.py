@@ -5,6 +5,11 @@ hidden inside the sandbox), reads one JSON request per line from its standard in
 one JSON line on the descriptor it received as its standard output. Student code never sees that
 descriptor: before anything runs, standard output and error are pointed at /dev/null.
 
+The student's cells run in an IPython ``InteractiveShell`` of the process's own, as in the
+kernel: magics (``%%time``, ``%autoreload``), ``display`` and ``get_ipython`` behave as they did
+when the notebook ran (the code it receives is already IPython's transformation of the cell, see
+`course_tools.ipython_code`, which the shell leaves as it is). The shell keeps no history file.
+
 Requests: ``{"op": "exec", "code": ...}`` runs a cell's code in the student's namespace;
 ``{"op": "names"}`` lists the callables it defines; ``{"op": "call", "name", "args", "kwargs"}``
 calls one of them and answers with the value, the arguments as they are afterwards, the warnings
@@ -20,7 +25,6 @@ A student process never holds the zygote's own channel, and the zygote cannot be
 by it (it is not dumpable), so one student's code never reaches the next student's process.
 """
 import base64
-import builtins
 import io
 import json
 import os
@@ -76,8 +80,43 @@ def on_alarm(signum, frame):
     raise CellTimeout()
 
 
+def new_shell():
+    """The IPython shell that runs the student's cells, as the kernel's does, without history."""
+    from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
+
+    class RecheckShell(InteractiveShell):
+        def enable_gui(self, gui=None):
+            """No event loop: cells are run, never shown. (ipykernel's shell starts one for GUI
+            backends; ``%matplotlib inline`` needs none, but the base class refuses it.)"""
+
+    config = Config()
+    config.HistoryManager.enabled = False
+    shell = RecheckShell.instance(config=config)
+    try:
+        # The kernel's matplotlib backend is the inline one (ipykernel sets MPLBACKEND), whose
+        # settings `%config InlineBackend.figure_format = ...` changes: register them too.
+        from matplotlib_inline.backend_inline import InlineBackend
+
+        inline = InlineBackend.instance(parent=shell)
+        inline.shell = shell
+        if inline not in shell.configurables:
+            shell.configurables.append(inline)
+    except Exception:
+        pass
+    return shell
+
+
+def student_names(shell):
+    """The callables the student's cells bound (not what IPython itself put there)."""
+    hidden = shell.user_ns_hidden
+    return sorted(k for k, v in shell.user_ns.items()
+                  if callable(v) and not k.startswith("_") and not (k in hidden and hidden[k] is v))
+
+
 def run(channel_in, channel_out):
-    namespace = {"__name__": "__main__", "__builtins__": builtins}
+    shell = new_shell()
+    namespace = shell.user_ns
     signal.signal(signal.SIGALRM, on_alarm)
     for line in channel_in:
         request = json.loads(line)
@@ -85,10 +124,12 @@ def run(channel_in, channel_out):
         signal.setitimer(signal.ITIMER_REAL, float(request.get("timeout", 30)))
         try:
             if request["op"] == "exec":
-                exec(compile(request["code"], "<cell>", "exec"), namespace)
+                result = shell.run_cell(request["code"], store_history=True)
+                error = result.error_before_exec or result.error_in_exec
+                if error is not None:
+                    reply["error"] = {"type": type(error).__name__, "message": str(error)[:2000]}
             elif request["op"] == "names":
-                reply["names"] = sorted(k for k, v in namespace.items()
-                                        if callable(v) and not k.startswith("_"))
+                reply["names"] = student_names(shell)
             elif request["op"] == "call":
                 args = [decode(a) for a in request["args"]]
                 kwargs = {k: decode(v) for k, v in request["kwargs"].items()}

@@ -26,7 +26,7 @@ import pytest
 
 from course_tools.generate import tool_environment
 
-from ..assignments.material import answers_of, build_submission, primary, read_variant
+from ..assignments.material import answers_of, build_submission, primary
 from ..conftest import course_copy, grading_overrides
 
 pytestmark = pytest.mark.slow
@@ -54,7 +54,7 @@ def pack(variants: list[tuple[str, dict]]) -> list[tuple[list[str], dict]]:
     return notebooks
 
 
-HONEST = pack([(p.stem, read_variant(p)) for p in sorted((HERE / "honest_variants").glob("*.py"))])
+HONEST = pack(PRIMARY.honest_variants)
 
 
 def twin_key(cheat: dict) -> str:

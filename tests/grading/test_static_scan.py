@@ -8,9 +8,11 @@ proposed configuration on a copy of the course.
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import re
 import shutil
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -19,15 +21,16 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from course_tools.generate import strip_region_markers, tool_environment
+from course_tools.ipython_code import kernel_code, outside_kernel_namespace
 from course_tools.static_scan import (CATEGORIES, REVIEW_HEADING, Flag, FlagSuspiciousCode,
                                       fold, graded_names_of, scan_cells, scan_notebook,
                                       scan_source)
 
 from ..conftest import COURSE_ROOT
-from ..pipeline.test_nbgrader_pipeline import ASSIGNMENT, NOTEBOOK, SUBMISSIONS, \
+from ..pipeline.test_nbgrader_pipeline import ASSIGNMENT, NOTEBOOK, SPECIMEN, SUBMISSIONS, \
     build_submission, nbgrader, visible_text
 
-VARIANTS = Path(__file__).parent / "honest_variants"
+VARIANTS = SUBMISSIONS.parent / "honest_variants"
 SOURCE_NB = COURSE_ROOT / "source" / ASSIGNMENT / f"{NOTEBOOK}.ipynb"
 CELL_LINE = re.compile(r"^# cell: (\S+)\s*$", re.M)
 
@@ -66,18 +69,19 @@ def notebook_with(answers: dict[str, str]):
 
 
 def run_graded_cells(nb) -> dict[str, str]:
-    """Run the setup, solution and test cells in this process; grade_id -> error of each
-    failing test cell."""
-    namespace: dict = {}
+    """Run the setup, solution and test cells in this process, IPython syntax read as the
+    kernel reads it; grade_id -> error of each failing test cell."""
+    namespace: dict = outside_kernel_namespace({})
     failures = {}
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), tempfile.TemporaryDirectory() as scratch, \
+            contextlib.chdir(scratch):  # a cell may write scratch files in its working folder
         warnings.simplefilter("error", RuntimeWarning)  # as the course's pytest settings
         for cell in nb.cells:
             meta = cell.metadata.get("nbgrader", {})
             if cell.cell_type != "code" or not (meta.get("solution") or meta.get("grade")
                                                 or meta.get("grade_id") == "setup"):
                 continue
-            code = "\n".join(ln for ln in cell.source.split("\n") if not ln.startswith("%"))
+            code = kernel_code(cell.source)
             try:
                 exec(compile(code, meta.get("grade_id", "cell"), "exec"), namespace)
             except Exception as exc:  # a failing test cell, reported with its message
@@ -109,7 +113,8 @@ def test_honest_variant_passes_every_test_of_the_notebook(path):
 def test_the_harness_fails_a_wrong_answer():
     wrong = (SUBMISSIONS / "sigmoid_grad_returns_sigmoid.py").read_text()
     failures = run_graded_cells(notebook_with({"sigmoid_grad": wrong}))
-    assert set(failures) == {"test_sigmoid_grad_values", "hidden_sigmoid_grad"}, failures
+    (spec,) = [s for s in SPECIMEN.fixtures if s["student"] == "sigmoid_grad_returns_sigmoid"]
+    assert set(failures) == set(spec["fails"]), failures
 
 
 @pytest.mark.parametrize("path", HONEST, ids=[p.stem for p in HONEST])
@@ -378,7 +383,20 @@ def notebook_of(*cells):
 
 
 SETUP = ("setup", "setup", "import numpy as np\nfrom course_lib.grading import check_function\n"
-                           "from course_lib.mistakes import MISTAKES")
+                           "from course_lib.mistakes import mistakes_for\n"
+                           "MISTAKES = mistakes_for('01_activations_and_losses')")
+
+
+@pytest.mark.parametrize("code", ["MISTAKES.clear()", "MISTAKES['sigmoid'] = []",
+                                  "list(map(MISTAKES.pop, ['sigmoid']))"])
+def test_the_setups_mistake_catalogue_is_protected_in_a_notebook(code):
+    nb = notebook_of(SETUP, ("solution", "sigmoid", code),
+                     ("test", "t1", "check_function(sigmoid, (1.0,), 0.7, "
+                                    "mistakes=MISTAKES['sigmoid'])"))
+    flags = scan_notebook(nb)
+    assert "monkeypatching" in {f.category for f in flags.get("sigmoid", [])}, flags
+    reading = notebook_of(SETUP, ("solution", "sigmoid", "known = MISTAKES['sigmoid']"))
+    assert scan_notebook(reading) == {}, scan_notebook(reading)
 
 
 def test_an_alias_from_an_earlier_cell_is_followed():

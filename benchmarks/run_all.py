@@ -8,7 +8,10 @@ Each benchmark runs in its own process with this interpreter, so that the thread
 - ``bench_lstm.py`` twice: with each library's default number of threads, and with one thread
   for both (``--threads 1``), which is steadier on a busy machine;
 - ``bench_mlp_epoch.py``: one training epoch of the digits MLP of the learning tests (no PyTorch
-  counterpart).
+  counterpart);
+- ``bench_widgets.py``: one redraw (``update()``) of each explorer of ``course_lib.widgets`` per
+  kind of interaction, median and 90th percentile (no PyTorch counterpart; target: every median
+  at most 50 ms, reported only).
 
 Each benchmark's own report is printed as it finishes, then a summary of all figures with the
 ratios ``course_lib time / PyTorch time`` and whether the target holds: the fast convolution and
@@ -31,6 +34,7 @@ from pathlib import Path
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
 TARGET_RATIO = 2.0
+WIDGET_TARGET_MS = 50.0
 TIMEOUT_SECONDS = 900
 
 # (label, script, arguments of a full run, arguments of a quick run)
@@ -41,6 +45,7 @@ RUNS = [
     ("lstm-1", "bench_lstm.py", ["--repeat", "20", "--threads", "1"],
      ["--repeat", "5", "--threads", "1"]),
     ("mlp", "bench_mlp_epoch.py", ["--repeat", "20"], ["--repeat", "5"]),
+    ("widgets", "bench_widgets.py", ["--repeat", "30"], ["--repeat", "10"]),
 ]
 
 # Figures read from each benchmark's output: name -> regular expression with one number group.
@@ -60,6 +65,10 @@ PATTERNS = {
     "mlp": {
         "epoch_ms": rf"one epoch:\s+{NUMBER} ms",
         "update_us": rf"\(best of \d+; {NUMBER} us per update\)",
+    },
+    "widgets": {
+        "median_ms": rf"slowest median update: {NUMBER} ms",
+        "p90_ms": rf"slowest median update: .*\(.*; p90 {NUMBER} ms\)",
     },
 }
 PATTERNS["lstm-1"] = PATTERNS["lstm"]
@@ -135,6 +144,14 @@ def summarize(figures):
                      f"{per_update}   (no PyTorch counterpart)")
     else:
         lines.append("  digits MLP epoch: no figures (see the output above)")
+    widget = figures.get("widgets", {})
+    if "median_ms" in widget:
+        verdict = "within" if widget["median_ms"] <= WIDGET_TARGET_MS else "ABOVE"
+        p90 = f", p90 {widget['p90_ms']:.1f} ms" if "p90_ms" in widget else ""
+        lines.append(f"  {'explorer redraw, slowest median':<34}{widget['median_ms']:9.2f} ms"
+                     f"{p90}   {verdict} the {WIDGET_TARGET_MS:g} ms target")
+    else:
+        lines.append("  explorer redraws: no figures (see the output above)")
     return lines, target_ratios
 
 

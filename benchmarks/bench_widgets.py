@@ -1,0 +1,114 @@
+"""Time one redraw of each explorer of ``course_lib.widgets``, for each kind of interaction.
+
+An interaction sets one named control of an explorer from code, as the slider or dropdown in
+JupyterLab does: the control's observer calls ``explorer.update()`` once, which recomputes,
+redraws the figure and encodes the PNG; that call is timed. Each control is moved ``--repeat``
+times through distinct values (a dropdown cycles through its options, a slider sweeps its range,
+a range slider shifts its interval), after a few warm-up redraws; the figures are the median and
+the 90th percentile of those times, in milliseconds. The target is a median of at most 50 ms,
+so that an explorer follows a dragged slider; it is reported, never asserted. Other processes
+on the machine slow every figure down: compare figures taken under the same load.
+
+The explorers run with ``course_lib``'s own functions (the notebook passes the student's, which
+cost about the same). Every control of every explorer in ``CASES`` is timed, so a new explorer
+needs one line there. Run from the repository root::
+
+    .venv/bin/python benchmarks/bench_widgets.py --repeat 30
+"""
+
+import argparse
+import time
+
+import ipywidgets as widgets
+import numpy as np
+
+from course_lib.widgets import ActivationExplorer, SoftmaxExplorer
+
+TARGET_MS = 50.0
+WARM_UP = 3
+
+# (name, factory, values set before each control is timed): leaky ReLU so that alpha matters.
+CASES = [
+    ("ActivationExplorer", ActivationExplorer, {"function": "leaky_relu"}),
+    ("SoftmaxExplorer", lambda: SoftmaxExplorer(logits=[1.0, 2.0, 3.0]), {}),
+]
+
+
+def values_for(control, n):
+    """``n`` values for ``control``, each different from the one before it."""
+    if isinstance(control, widgets.Dropdown):
+        options = [o[1] if isinstance(o, tuple) else o for o in control.options]  # (label, value)
+        start = options.index(control.value)
+        return [options[(start + 1 + i) % len(options)] for i in range(n)]
+    if isinstance(control, widgets.FloatRangeSlider):  # drag the lower handle
+        high = control.value[1]
+        lows = np.linspace(control.min, high - 1.0, n)
+        return [(float(low), high) for low in lows]
+    if isinstance(control, widgets.FloatLogSlider):
+        exponents = np.linspace(control.min, control.max, n)
+        return [float(control.base ** e) for e in exponents]
+    if isinstance(control, (widgets.FloatSlider, widgets.IntSlider)):
+        values = np.linspace(control.min, control.max, n)
+        return [type(control.value)(v) for v in values]
+    raise TypeError(f"no values to try for a {type(control).__name__}")
+
+
+def time_control(explorer, name, n):
+    """Seconds of ``explorer.update()`` in each of ``n`` changes of ``explorer.controls[name]``.
+
+    The explorer's observer calls ``update`` through the instance, so a timing wrapper set on
+    the instance sees exactly the calls that a change causes (one per change, checked).
+    """
+    control = explorer.controls[name]
+    times = []
+    update = explorer.update
+
+    def timed_update():
+        start = time.perf_counter()
+        update()
+        times.append(time.perf_counter() - start)
+
+    explorer.update = timed_update
+    try:
+        for value in values_for(control, n + WARM_UP):
+            if control.value == value:  # no change, no update
+                continue
+            before = len(times)
+            control.value = value
+            if len(times) != before + 1:
+                raise RuntimeError(f"setting {name} caused {len(times) - before} updates, not 1")
+    finally:
+        del explorer.update
+    return np.array(times[WARM_UP:])
+
+
+def main(argv=None):
+    """Parse the arguments, time every control of every explorer and print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=30, help="timed changes per control")
+    args = parser.parse_args(argv)
+    if args.repeat < 2:
+        parser.error("--repeat: expected at least 2 changes per control")
+
+    print(f"update() per interaction, {args.repeat} changes per control (ms)")
+    slowest = (0.0, "", 0.0)
+    for label, factory, state in CASES:
+        explorer = factory()
+        for name in explorer.controls:
+            for other, value in state.items():
+                if other != name:
+                    explorer.controls[other].value = value
+            ms = time_control(explorer, name, args.repeat) * 1e3
+            median, p90 = float(np.median(ms)), float(np.percentile(ms, 90))
+            print(f"  {label:<20}{name:<14}median {median:7.2f} ms   p90 {p90:7.2f} ms"
+                  f"   ({ms.size} changes)")
+            if median > slowest[0]:
+                slowest = (median, f"{label}.{name}", p90)
+    median, where, p90 = slowest
+    verdict = "within" if median <= TARGET_MS else "ABOVE"
+    print(f"slowest median update: {median:.2f} ms ({where}; p90 {p90:.2f} ms), "
+          f"{verdict} the {TARGET_MS:g} ms target")
+
+
+if __name__ == "__main__":
+    main()

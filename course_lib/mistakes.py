@@ -185,9 +185,10 @@ ACTIVATIONS_AND_LOSSES: dict[str, tuple[Mistake, ...]] = {
                 "you computed (1 - t)^2; the derivative is 1 - t^2 (square t first).",
                 returns=lambda x: (1 - np.tanh(x)) ** 2),
         Mistake("overflow in exp",
-                "an exponential overflowed (the quotient (e^x - e^-x)/(e^x + e^-x) is inf/inf = "
-                "NaN at |x| = 900): compute t = tanh(x) with your stable tanh, 2 sigma(2x) - 1, "
-                "then return 1 - t * t.",
+                "an exponential overflowed (np.exp, np.cosh and np.sinh overflow once their "
+                "argument passes about 709, and a quotient of two overflowed values is inf/inf = "
+                "NaN): compute t = tanh(x) with your stable tanh, 2 sigma(2x) - 1, then return "
+                "1 - t * t.",
                 warns=True),
     ),
     # [B3]
@@ -231,8 +232,8 @@ ACTIVATIONS_AND_LOSSES: dict[str, tuple[Mistake, ...]] = {
                 "negative inputs must give alpha * x, not 0: that is plain ReLU.",
                 returns=lambda x, alpha=0.01: np.maximum(0, x)),
         Mistake("alpha = 0.1 instead of the argument",
-                "you used alpha = 0.1 (the value in notes 004): use the alpha argument, whose "
-                "default is 0.01.",
+                "you used a slope of 0.1 for x < 0 (the value of notes 004): use the alpha "
+                "argument for it, and give that argument the default 0.01.",
                 returns=lambda x, alpha=0.01: np.where(x > 0, x, 0.1 * x)),
         Mistake("alpha hard-coded as 0.01",
                 "you always use 0.01: with alpha=0.2 the slope for x < 0 must be 0.2. Use the "
@@ -271,7 +272,9 @@ ACTIVATIONS_AND_LOSSES: dict[str, tuple[Mistake, ...]] = {
                 "alpha for x < 0.",
                 returns=lambda x, alpha=0.01: np.where(x > 0, x, alpha * x)),
         Mistake("alpha hard-coded",
-                "you use a fixed slope (0.01 or 0.1) for x < 0 instead of the alpha argument.",
+                "the slope for x < 0 came out as 0.01 or 0.1 whatever alpha was asked for: use "
+                "the alpha argument for it, and give that argument the default 0.01 (0.1 is the "
+                "value of notes 004).",
                 returns=(lambda x, alpha=0.01: np.where(x > 0, 1.0, 0.01),
                          lambda x, alpha=0.01: np.where(x > 0, 1.0, 0.1))),
         ARRAY_IN_IF,
@@ -434,8 +437,9 @@ ACTIVATIONS_AND_LOSSES: dict[str, tuple[Mistake, ...]] = {
                 returns=lambda z, y: _ce(_log_softmax(z.T).T, y)),
         Mistake("epsilon clipping",
                 "log(p + eps) or np.clip(p, eps, 1) hides log(0) but caps each example's loss at "
-                "-log(eps) (27.6 for 1e-12) where it should be about 1000. Compute log p exactly "
-                "as log-softmax: z - max - log(sum(exp(z - max))).",
+                "-log(eps) (27.6 for 1e-12), where a label whose logit lies 1000 or 2000 below "
+                "the row's maximum should cost 1000 or 2000. Compute log p exactly as "
+                "log-softmax: z - max - log(sum(exp(z - max))).",
                 returns=tuple((lambda z, y, e=eps: (
                     -np.mean(np.log(_softmax(z)[np.arange(len(y)), y] + e)),
                     (_softmax(z) - _onehot(y, z.shape[1])) / len(y))) for eps in EPSILONS)

@@ -47,6 +47,26 @@ def generated_course(tmp_path_factory, course_root):
     return course
 
 
+@pytest.fixture(scope="session")
+def fixture_batches(generated_course, tmp_path_factory):
+    """assignment -> its fixture submissions graded by the real nbgrader pipeline.
+
+    Each assignment is graded once per session, when a test first asks: the pipeline tests and
+    the comparison of parallel with serial grading read the same batch (they only read it).
+    """
+    from .pipeline.test_nbgrader_pipeline import grade_fixtures
+
+    batches: dict[str, dict] = {}
+
+    def batch(assignment) -> dict:
+        if assignment.name not in batches:
+            batches[assignment.name] = grade_fixtures(
+                assignment, generated_course,
+                tmp_path_factory.mktemp(f"pipeline_{assignment.name}") / "course")
+        return batches[assignment.name]
+    return batch
+
+
 def grading_overrides() -> list[str]:
     """nbgrader options for grading in tests: none where the sandbox works here.
 

@@ -56,10 +56,10 @@ def read_variant(path: Path) -> dict[str, str]:
 
 
 def answers_of(source_nb) -> dict[str, str]:
-    """grade_id -> the answer key's code, for every solution code cell of a source notebook."""
+    """grade_id -> the answer key's source, for every solution cell of a source notebook: the
+    code of the solution cells and the model answers of the written ones."""
     return {nbgrader_meta(c)["grade_id"]: strip_region_markers(c.source)
-            for c in source_nb.cells
-            if nbgrader_meta(c).get("solution") and c.cell_type == "code"}
+            for c in source_nb.cells if nbgrader_meta(c).get("solution")}
 
 
 def build_submission(release_nb, answers: dict[str, str] | None, replace: dict[str, str] = {},
@@ -67,17 +67,17 @@ def build_submission(release_nb, answers: dict[str, str] | None, replace: dict[s
     """A student's notebook made from the release as the student receives it.
 
     ``answers=None`` leaves every solution cell as released (the untouched release); otherwise
-    every solution code cell gets the answer key's code, then the code of ``replace`` for the
-    cells it names, then ``append``'s code after it.
+    every solution cell gets the answer key's source (code, or the model answer of a written
+    answer), then the code of ``replace`` for the cells it names, then ``append``'s code after it.
     """
     nb = copy.deepcopy(release_nb)
     if answers is None:
         return nb
     unknown = (set(replace) | set(append)) - set(answers)
-    assert not unknown, f"these are not solution code cells: {sorted(unknown)}"
+    assert not unknown, f"these are not solution cells: {sorted(unknown)}"
     for cell in nb.cells:
         meta = nbgrader_meta(cell)
-        if meta.get("solution") and cell.cell_type == "code":
+        if meta.get("solution"):
             grade_id = meta["grade_id"]
             cell.source = replace.get(grade_id, answers[grade_id])
             if grade_id in append:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import copy
 import hashlib
 import re
-import shutil
 import sqlite3
 import subprocess
 import sys
@@ -25,9 +24,9 @@ from course_tools.parallel_grade import (FLAG_PREFIX, Outcome, main, notebook_pr
                                          plan_submission, read_scores, stage, summary,
                                          with_sqlite_timeout, condense)
 
-from ..conftest import course_copy  # noqa: F401 (also used by test_output_cap)
+from ..conftest import course_copy, grading_overrides  # noqa: F401 (course_copy: also test_output_cap)
 from ..assignments.material import primary
-from ..pipeline.test_nbgrader_pipeline import CELL_TIMEOUT, nbgrader
+from ..pipeline.test_nbgrader_pipeline import CELL_TIMEOUT
 
 # The assignment these grading tests use (COURSE_TEST_ASSIGNMENT chooses another).
 PRIMARY = primary()
@@ -297,21 +296,20 @@ def test_an_unknown_assignment_is_an_error(tmp_path, capsys):
 
 
 @pytest.fixture(scope="module")
-def serial_and_parallel(generated_course, tmp_path_factory):
-    """The manifest's submissions graded twice: by ``nbgrader autograde`` and in parallel."""
-    base = tmp_path_factory.mktemp("serial_vs_parallel")
-    courses = {kind: course_copy(generated_course, base / kind) for kind in ("serial", "parallel")}
-    release, source = notebooks_of_course(courses["serial"])
+def serial_and_parallel(generated_course, fixture_batches, tmp_path_factory):
+    """The fixture submissions graded twice: serially by ``nbgrader autograde`` (the batch the
+    pipeline tests read, graded once per session) and here in parallel."""
+    serial_batch = fixture_batches(PRIMARY)
+    course = course_copy(generated_course, tmp_path_factory.mktemp("serial_vs_parallel") / "parallel")
+    release, source = notebooks_of_course(course)
     for spec in SPECS:
-        for course in courses.values():
-            nb = build_submission(release, source, spec)
-            nbformat.write(nb, submission_folder(course, spec["student"]) / f"{NOTEBOOK}.ipynb")
-    digests = tree_digests(courses["parallel"] / "submitted")
-    serial = nbgrader(courses["serial"], "autograde", ASSIGNMENT, "--force",
-                      f"--Execute.timeout={CELL_TIMEOUT}")
-    parallel = parallel_grade(courses["parallel"], "--workers=2",
-                              f"--Execute.timeout={CELL_TIMEOUT}")
-    return dict(courses=courses, serial=serial, parallel=parallel, digests=digests)
+        nb = build_submission(release, source, spec)
+        nbformat.write(nb, submission_folder(course, spec["student"]) / f"{NOTEBOOK}.ipynb")
+    digests = tree_digests(course / "submitted")
+    parallel = parallel_grade(course, "--workers=2", f"--Execute.timeout={CELL_TIMEOUT}",
+                              *grading_overrides())
+    return dict(courses={"serial": serial_batch["course"], "parallel": course},
+                serial=serial_batch["autograde"], parallel=parallel, digests=digests)
 
 
 @pytest.mark.slow

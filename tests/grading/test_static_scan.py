@@ -686,7 +686,8 @@ def test_autograde_with_the_scan_flags_the_cheat_and_not_the_honest_student(flag
     assert "replaces `builtins.abs`" in (cheating["comments"]["softmax"] or ""), cheating
     review = {g for g, (_, _, needs) in cheating["auto"].items() if needs}
     assert review == {"test_sigmoid_values", "test_sigmoid_stable", "hidden_sigmoid",
-                      "test_softmax_values", "test_softmax_stable", "hidden_softmax",
+                      "test_softmax_values", "test_softmax_stable", "test_softmax_vector",
+                      "hidden_softmax",
                       "test_cross_entropy_values", "test_cross_entropy_stable",
                       "hidden_cross_entropy"}, sorted(review)
 

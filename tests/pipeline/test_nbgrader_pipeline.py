@@ -83,7 +83,8 @@ def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _grade(assignment: Assignment, generated_course: Path, target: Path) -> dict:
+def grade_fixtures(assignment: Assignment, generated_course: Path, target: Path) -> dict:
+    """Autograde, generate_feedback and export of one assignment's fixtures in a course copy."""
     import nbformat
 
     course = course_copy(generated_course, target)
@@ -104,18 +105,10 @@ def _grade(assignment: Assignment, generated_course: Path, target: Path) -> dict
                 assignment=assignment, students=[s["student"] for s in assignment.fixtures])
 
 
-@pytest.fixture(scope="module")
-def graded_batches(generated_course, tmp_path_factory):
-    """assignment -> its graded batch; each assignment is graded once, when a test first asks."""
-    batches: dict[str, dict] = {}
-
-    def batch(assignment: Assignment) -> dict:
-        if assignment.name not in batches:
-            batches[assignment.name] = _grade(
-                assignment, generated_course,
-                tmp_path_factory.mktemp(f"pipeline_{assignment.name}") / "course")
-        return batches[assignment.name]
-    return batch
+@pytest.fixture
+def graded_batches(fixture_batches):
+    """assignment -> its graded batch (tests/conftest.py grades each once per session)."""
+    return fixture_batches
 
 
 def feedback_page(graded: dict, student: str) -> Path:

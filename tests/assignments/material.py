@@ -134,11 +134,11 @@ class Assignment:
 
     @functools.cached_property
     def fixtures(self) -> list[dict]:
-        """The fixture submissions of fixtures.toml, each with its cells' code read in."""
+        """The fixture submissions of fixtures.toml, each with its cells' code read in; none
+        when the file is missing (the course standard and the pipeline test say so)."""
         manifest_path = self.folder / "fixtures.toml"
-        assert manifest_path.exists(), (
-            f"{self.name} has no fixture submissions: write {manifest_path.relative_to(COURSE_ROOT)}"
-            f" (see tests/assignments/material.py)")
+        if not manifest_path.exists():
+            return []
         specs = tomllib.loads(manifest_path.read_text())["submission"]
         for spec in specs:
             spec["replace_code"] = {grade_id: (self.folder / "fixtures" / name).read_text()

@@ -88,7 +88,8 @@ def retarget(cheats: list[dict], faults: list[dict], target: Assignment, *,
     corpus_order = _solution_order(CORPUS_ASSIGNMENT)
     order = _solution_order(target)
     mistakes = [s for s in target.fixtures if "hint" in s and s.get("replace_code")]
-    assert mistakes, f"{target}: fixtures.toml has no mistake to build the cheats' twins from"
+    if not mistakes:  # the pipeline test and the course standard report the missing fixtures
+        return [], []
     mistake = min(mistakes, key=lambda s: min(order.index(g) for g in s["replace_code"]))
     wrong = dict(mistake["replace_code"])
     wrong_at = min(order.index(g) for g in wrong)

@@ -140,6 +140,8 @@ def test_every_command_succeeds(graded_batches, assignment):
 def test_the_fixtures_cover_what_the_standard_asks(assignment):
     """The answer key, the untouched release, a kernel fault and mistakes with their hints."""
     specs = assignment.fixtures
+    assert specs, (f"{assignment} has no fixture submissions: write "
+                   f"tests/assignments/{assignment}/fixtures.toml (see tests/assignments/material.py)")
     bases = [s["base"] for s in specs]
     assert "answer_key" in [s["student"] for s in specs] and "release" in bases, (
         f"{assignment}: fixtures.toml needs the answer key and the untouched release")

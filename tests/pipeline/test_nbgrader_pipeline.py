@@ -19,7 +19,7 @@ import pytest
 
 from course_tools.generate import tool_environment
 
-from ..assignments.material import ASSIGNMENTS, Assignment
+from ..assignments.material import ASSIGNMENTS, Assignment, primary
 from ..conftest import course_copy, grading_overrides
 
 pytestmark = pytest.mark.slow
@@ -83,9 +83,18 @@ def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def grade_fixtures(assignment: Assignment, generated_course: Path, target: Path) -> dict:
-    """Autograde, generate_feedback and export of one assignment's fixtures in a course copy."""
+def grade_fixtures(assignment: Assignment, generated_course: Path, target: Path,
+                   parallel: bool | None = None) -> dict:
+    """Autograde, generate_feedback and export of one assignment's fixtures in a course copy.
+
+    The primary assignment is graded by one serial ``nbgrader autograde`` (the parallel grader's
+    comparison reads that batch); the others, to keep the suite fast as the course grows, by
+    ``course_tools.parallel_grade``, which runs nbgrader's autograde per student.
+    """
     import nbformat
+
+    if parallel is None:
+        parallel = assignment.name != primary().name
 
     course = course_copy(generated_course, target)
     name, notebook = assignment.name, assignment.notebook
@@ -96,8 +105,14 @@ def grade_fixtures(assignment: Assignment, generated_course: Path, target: Path)
         path = folder / f"{notebook}.ipynb"
         nbformat.write(build_fixture(assignment, course, spec), path)
         digests[path] = digest(path)
-    autograde = nbgrader(course, "autograde", name, "--force",
-                         f"--Execute.timeout={CELL_TIMEOUT}", *grading_overrides())
+    if parallel:
+        autograde = subprocess.run(
+            [sys.executable, "-m", "course_tools.parallel_grade", name, f"--course={course}",
+             f"--Execute.timeout={CELL_TIMEOUT}", *grading_overrides()],
+            cwd=course, capture_output=True, text=True, env=tool_environment())
+    else:
+        autograde = nbgrader(course, "autograde", name, "--force",
+                             f"--Execute.timeout={CELL_TIMEOUT}", *grading_overrides())
     feedback = nbgrader(course, "generate_feedback", name, "--force")
     export = nbgrader(course, "export", f"--to={course / 'grades.csv'}")
     return dict(course=course, autograde=autograde, feedback=feedback, export=export,

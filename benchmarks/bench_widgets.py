@@ -9,9 +9,11 @@ the 90th percentile of those times, in milliseconds. The target is a median of a
 so that an explorer follows a dragged slider; it is reported, never asserted. Other processes
 on the machine slow every figure down: compare figures taken under the same load.
 
-The explorers run with ``course_lib``'s own functions (the notebook passes the student's, which
-cost about the same). Every control of every explorer in ``CASES`` is timed, so a new explorer
-needs one line there. Run from the repository root::
+A button (the graph explorer's "step", "run all", "reset") is clicked ``--repeat`` times; when it
+is disabled (nothing left to step, nothing to reset), its partner named in ``CASES`` is clicked
+first, untimed. The explorers run with ``course_lib``'s own functions (the notebook passes the
+student's, which cost about the same). Every control of every explorer in ``CASES`` is timed, so a
+new explorer needs one line there. Run from the repository root::
 
     .venv/bin/python benchmarks/bench_widgets.py --repeat 30
 """
@@ -22,15 +24,29 @@ import time
 import ipywidgets as widgets
 import numpy as np
 
-from course_lib.widgets import ActivationExplorer, SoftmaxExplorer
+from course_lib.widgets import ActivationExplorer, GraphExplorer, SoftmaxExplorer
 
 TARGET_MS = 50.0
 WARM_UP = 3
 
-# (name, factory, values set before each control is timed): leaky ReLU so that alpha matters.
+# (name, factory, values set before each control is timed, buttons to click: each with the
+# partner clicked when it is disabled): leaky ReLU so that alpha matters; the graphs' sliders
+# are timed with the backward pass complete, every grad shown.
+GRAPH_BUTTONS = {"step": "reset", "run all": "reset", "reset": "run all"}
+
+
+def _completed(explorer):
+    explorer.run_all()
+    return explorer
+
+
 CASES = [
-    ("ActivationExplorer", ActivationExplorer, {"function": "leaky_relu"}),
-    ("SoftmaxExplorer", lambda: SoftmaxExplorer(logits=[1.0, 2.0, 3.0]), {}),
+    ("ActivationExplorer", ActivationExplorer, {"function": "leaky_relu"}, {}),
+    ("SoftmaxExplorer", lambda: SoftmaxExplorer(logits=[1.0, 2.0, 3.0]), {}, {}),
+    ("Graph notes_circuit", lambda: _completed(GraphExplorer.notes_circuit()), {},
+     GRAPH_BUTTONS),
+    ("Graph sigmoid_neuron", lambda: _completed(GraphExplorer.sigmoid_neuron()), {},
+     GRAPH_BUTTONS),
 ]
 
 
@@ -53,13 +69,13 @@ def values_for(control, n):
     raise TypeError(f"no values to try for a {type(control).__name__}")
 
 
-def time_control(explorer, name, n):
-    """Seconds of ``explorer.update()`` in each of ``n`` changes of ``explorer.controls[name]``.
+def _timed(explorer, interactions, what):
+    """Seconds of ``explorer.update()`` in each interaction (a function) that is timed.
 
-    The explorer's observer calls ``update`` through the instance, so a timing wrapper set on
-    the instance sees exactly the calls that a change causes (one per change, checked).
+    The explorer's observers call ``update`` through the instance, so a timing wrapper set on
+    the instance sees exactly the calls that an interaction causes (one each, checked).
+    ``interactions`` yields pairs (interaction, timed); untimed ones prepare the next.
     """
-    control = explorer.controls[name]
     times = []
     update = explorer.update
 
@@ -70,16 +86,40 @@ def time_control(explorer, name, n):
 
     explorer.update = timed_update
     try:
-        for value in values_for(control, n + WARM_UP):
-            if control.value == value:  # no change, no update
-                continue
+        for interaction, timed in interactions:
             before = len(times)
-            control.value = value
+            interaction()
             if len(times) != before + 1:
-                raise RuntimeError(f"setting {name} caused {len(times) - before} updates, not 1")
+                raise RuntimeError(f"{what} caused {len(times) - before} updates, not 1")
+            if not timed:
+                times.pop()
     finally:
         del explorer.update
     return np.array(times[WARM_UP:])
+
+
+def time_control(explorer, name, n):
+    """Seconds of ``explorer.update()`` in each of ``n`` changes of ``explorer.controls[name]``."""
+    control = explorer.controls[name]
+
+    def changes():
+        for value in values_for(control, n + WARM_UP):
+            if control.value != value:  # no change, no update
+                yield (lambda: setattr(control, "value", value)), True
+    return _timed(explorer, changes(), f"setting {name}")
+
+
+def time_button(explorer, label, partner, n):
+    """Seconds of ``explorer.update()`` in each of ``n`` clicks of ``explorer.buttons[label]``;
+    ``explorer.buttons[partner]`` is clicked (untimed) whenever the button is disabled."""
+    button, other = explorer.buttons[label], explorer.buttons[partner]
+
+    def clicks():
+        for _ in range(n + WARM_UP):
+            if button.disabled:
+                yield other.click, False
+            yield button.click, True
+    return _timed(explorer, clicks(), f"clicking {label}")
 
 
 def main(argv=None):
@@ -92,15 +132,19 @@ def main(argv=None):
 
     print(f"update() per interaction, {args.repeat} changes per control (ms)")
     slowest = (0.0, "", 0.0)
-    for label, factory, state in CASES:
+    for label, factory, state, buttons in CASES:
         explorer = factory()
-        for name in explorer.controls:
+        timings = [(name, lambda name=name: time_control(explorer, name, args.repeat))
+                   for name in explorer.controls]
+        timings += [(f"[{button}]", lambda button=button, partner=partner: time_button(
+            explorer, button, partner, args.repeat)) for button, partner in buttons.items()]
+        for name, timing in timings:
             for other, value in state.items():
                 if other != name:
                     explorer.controls[other].value = value
-            ms = time_control(explorer, name, args.repeat) * 1e3
+            ms = timing() * 1e3
             median, p90 = float(np.median(ms)), float(np.percentile(ms, 90))
-            print(f"  {label:<20}{name:<14}median {median:7.2f} ms   p90 {p90:7.2f} ms"
+            print(f"  {label:<22}{name:<14}median {median:7.2f} ms   p90 {p90:7.2f} ms"
                   f"   ({ms.size} changes)")
             if median > slowest[0]:
                 slowest = (median, f"{label}.{name}", p90)

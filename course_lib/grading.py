@@ -29,7 +29,8 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-__all__ = ["RULES", "Mistake", "Outcome", "check_function", "check_value", "format_array"]
+__all__ = ["RULES", "Mistake", "Outcome", "check_function", "check_value", "engine_check",
+           "format_array"]
 
 #: The rules that every check enforces, one plain-English sentence each (quoted verbatim by the
 #: notebooks; each one has a test in tests/course_lib/test_grading.py).
@@ -448,3 +449,38 @@ def check_value(what: str, received, expected, *, rtol: float = 1e-6, atol: floa
     check_function(lambda: received, (), expected, name=what, rtol=rtol, atol=atol,
                    mistakes=[Mistake("worked example", hint, returns=lambda: received)]
                    if hint else ())
+
+
+def engine_check(value_class, name: str | None = None) -> Callable:
+    """A function that runs one expression on an autodiff engine, for `check_function`.
+
+    ``engine_check(Value)(expression, inputs)`` makes one node ``Value(x)`` per number of
+    ``inputs``, builds ``out = expression(*nodes)``, calls ``out.backward()`` and returns
+    ``(out.data, [node.grad for node in nodes])``. A student's engine, the reference engine
+    (``course_lib.autodiff.Value``) and a wrong engine that models a mistake are compared through
+    the same function, so an engine is graded like any other function::
+
+        check_function(engine_check(Value), (expression, (2.0, -3.0)),
+                       engine_check(reference.Value), mistakes=MISTAKES["Value"])
+
+    Parameters
+    ----------
+    value_class : type
+        The engine's node class: ``value_class(data)`` makes an input node; nodes have ``data``,
+        ``grad`` and ``backward()``.
+    name : str, optional
+        The name shown in messages (default: the class's name).
+
+    Returns
+    -------
+    callable
+        ``(expression, inputs) -> (data, grads)`` with ``grads`` a list of floats.
+    """
+    def run(expression, inputs):
+        nodes = [value_class(float(x)) for x in inputs]
+        out = expression(*nodes)
+        out.backward()
+        return out.data, [node.grad for node in nodes]
+
+    run.__name__ = name or getattr(value_class, "__name__", "engine")
+    return run

@@ -1,10 +1,14 @@
 """Interactive explorers for the notebooks, built on ipywidgets and matplotlib.
 
 Each explorer has a plain plotting function that draws one static figure (``plot_activation``,
-``plot_softmax``), and a class whose controls are named attributes (``explorer.function``,
+``plot_softmax``; the graph explorer draws its first state), and a class whose controls are named attributes (``explorer.function``,
 ``explorer.alpha``, ...), so that a test or a student can set them from code as well as with the
 mouse. The picture is a PNG in an ``ipywidgets.Image``: it renders in JupyterLab, in a notebook
 run by nbconvert, and in tests, without an interactive matplotlib backend.
+
+``GraphExplorer`` draws the computational graph of an expression built with the student's own
+``Value`` class (assignment 02) and steps through its backward pass with the student's
+``_backward`` closures.
 
 Explorers accept the student's own functions, so that a student sees their implementation
 behave; if it raises, or returns an array of the wrong shape, the figure says so ("your softmax
@@ -51,15 +55,18 @@ import textwrap
 from typing import Callable, Mapping
 
 import ipywidgets as widgets
+import matplotlib
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 from PIL import Image as PILImage
 
-from . import activations, losses
+from . import activations, autodiff, losses
 
 __all__ = ["Explorer", "StudentFunctionError", "call_student", "plot_activation",
-           "ActivationExplorer", "plot_softmax", "SoftmaxExplorer", "SATURATION_THRESHOLD"]
+           "ActivationExplorer", "plot_softmax", "SoftmaxExplorer", "GraphExplorer",
+           "SATURATION_THRESHOLD", "MAX_GRAPH_NODES"]
 
 #: |f'(x)| below this marks a saturated (or dead) region: a gradient passing through a unit
 #: there is multiplied by less than 0.05, and a chain of such units makes it vanish [E2, E4].
@@ -598,3 +605,466 @@ class SoftmaxExplorer(Explorer):
         p = _softmax_probabilities(self.softmax, z, temperature)
         self.probabilities, self.loss = p, _cross_entropy(p, label)
         self._plot.show(p, temperature, label)
+
+
+# ---------------------------------------------------------------------------------------------
+# Computational graphs and backpropagation [D1-D4]
+# ---------------------------------------------------------------------------------------------
+#: The most nodes a graph may have to be drawn legibly.
+MAX_GRAPH_NODES = 40
+
+_BOX_WIDTH, _BOX_HEIGHT = 0.64, 0.62  # in columns and rows of the layout
+_COLORS = {  # box face, box edge, edge line, for each state of a node
+    "unreached": ("#f2f2f2", "0.55"),
+    "partial": ("#fcf3cf", "goldenrod"),
+    "reached": ("#dff0d8", "forestgreen"),
+    "passing": ("#ffd8a8", "darkorange"),
+}
+_EDGE_COLOR, _ACTIVE_EDGE_COLOR = "0.6", "darkorange"
+
+
+def _fmt(value: float) -> str:
+    """A number in at most 4 significant digits; -0 shown as 0."""
+    return f"{value + 0.0:.4g}"
+
+
+def _student_step(func: Callable, what: str):
+    """Run ``func()`` (student code); turn an exception into a StudentFunctionError."""
+    try:
+        return func()
+    except StudentFunctionError:
+        raise
+    except Exception as exc:  # any error of the student's code is reported, not raised
+        raise StudentFunctionError(f"your {what} raised {type(exc).__name__}: {exc}") from exc
+
+
+def _as_number(value, what: str) -> float:
+    """``value`` as a float, or a StudentFunctionError naming ``what``."""
+    try:
+        return float(value)
+    except (TypeError, ValueError) as exc:
+        raise StudentFunctionError(f"your {what} is a {type(value).__name__}, "
+                                   "not a number") from exc
+
+
+def _is_node(obj) -> bool:
+    return all(hasattr(obj, name) for name in ("data", "grad", "_prev", "_backward"))
+
+
+def _graph_order(root) -> list:
+    """The nodes ``root`` depends on in topological order (children first, ``root`` last).
+
+    The depth-first search of ``course_lib.autodiff`` (children in the order of ``_prev``),
+    written against the protocol only, so that it walks a student's ``Value`` as their
+    ``backward()`` would; an explicit stack instead of recursion.
+    """
+    order, visited, stack = [], set(), [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if children_done:
+            order.append(node)
+            continue
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        stack.append((node, True))
+        for child in reversed(tuple(node._prev)):
+            if not _is_node(child):
+                raise StudentFunctionError(
+                    f"your '{getattr(node, '_op', '')}' node has a {type(child).__name__} in "
+                    "_prev; _prev must hold the Value nodes it was computed from")
+            if id(child) not in visited:
+                stack.append((child, False))
+    return order
+
+
+def _graph_layout(children: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of the nodes of a graph, left (inputs) to right (output).
+
+    Parameters
+    ----------
+    children : list of list of int
+        For each node, in topological order (the output last), its distinct children.
+
+    Returns
+    -------
+    x, y : ndarray, shape (n,)
+        The column and the row of each node (rows 1 apart, the first child on top).
+
+    Notes
+    -----
+    A node's column is set by its distance from the output (the longest path to it), so a
+    constant sits just left of the operation that uses it. Columns are placed from the output
+    leftwards; each node goes where its parents put their children, then nodes that would
+    overlap are pushed one row apart and the column is centred on where they wanted to be.
+    """
+    n = len(children)
+    parents: list[list[int]] = [[] for _ in range(n)]
+    for p, kids in enumerate(children):
+        for c in kids:
+            parents[c].append(p)
+    level = np.zeros(n, dtype=int)
+    for i in range(n - 2, -1, -1):  # reverse topological order: parents come first
+        level[i] = max(level[p] + 1 for p in parents[i])
+    y = np.zeros(n)
+    for lev in range(1, level.max() + 1 if n else 1):
+        column = [i for i in range(n) if level[i] == lev]
+        wanted = {}
+        for i in column:
+            spots = [y[p] - (children[p].index(i) - (len(children[p]) - 1) / 2)
+                     for p in parents[i]]
+            wanted[i] = float(np.mean(spots))
+        column.sort(key=lambda i: (-wanted[i], i))  # top row first
+        rows = []
+        for i in column:
+            rows.append(wanted[i] if not rows else min(wanted[i], rows[-1] - 1.0))
+        shift = np.mean([wanted[i] - r for i, r in zip(column, rows)])
+        for i, r in zip(column, rows):
+            y[i] = r + shift
+    return (level.max() - level).astype(float), y
+
+
+class GraphExplorer(Explorer):
+    """A computational graph with data and grad on every node; step through backpropagation.
+
+    The explorer builds the graph of ``expression`` with your ``Value`` class and draws one box
+    per node (its operation, ``data`` and ``grad``) and an arrow from each input of an
+    operation to the operation, labelled with the local gradient ∂(operation)/∂(input) [D3].
+    A slider per input rebuilds the graph for new values. The buttons walk the backward pass
+    [D1] with your own ``_backward`` closures, so a wrong local gradient shows in the picture:
+    "step" first seeds the output's grad with ∂f/∂f = 1, then calls the ``_backward`` of one
+    operation per press, in reverse topological order (inputs and constants have nothing to
+    pass on, so the walk skips them); "run all" completes the pass; "reset" starts again.
+
+    Parameters
+    ----------
+    expression : callable
+        A plain function of the input nodes, in the order of ``inputs``, returning the output
+        node, e.g. ``lambda x, y, z: (x + y) * z``.
+    inputs : mapping of str to float
+        The inputs' names and starting values, e.g. ``{"x": -2.0, "y": 5.0, "z": -4.0}``.
+    value_class : type, optional
+        Your ``Value`` class (default ``course_lib.autodiff.Value``). The explorer relies only on
+        ``Value(data)`` and the attributes ``data``, ``grad``, ``_prev`` (the children),
+        ``_op`` and ``_backward``; a ``label``, if any, names a node. Inputs get their name as
+        ``label``.
+
+    Attributes
+    ----------
+    x, y, ... : ipywidgets.FloatSlider
+        One slider per input, named as in ``inputs``.
+    step_button, run_all_button, reset_button : ipywidgets.Button
+        The buttons; ``step()``, ``run_all()`` and ``reset()`` do the same from code.
+    buttons : dict of str to ipywidgets.Button
+        The same buttons by their label ("step", "run all", "reset").
+    root : Value
+        The output node of the last graph (None after an error).
+    nodes : list of Value
+        The nodes of the last graph in topological order (inputs first, ``root`` last).
+    steps_done, num_steps : int
+        Steps taken of the backward pass, and the steps to complete it (1 + the number of
+        operations).
+    shown_grads : list of float or None
+        For each node of ``nodes``, the grad shown in the picture, or None (shown as "?") if the
+        backward pass has not reached the node yet.
+    highlighted : int or None
+        Index in ``nodes`` of the node whose gradient the last step passed on (the output
+        after the seeding step); None before the first step.
+    local_grads : dict of (int, int) to float
+        ∂(parent)/∂(child) for each edge (child index, parent index), from your ``_backward``.
+
+    The other attributes (``image``, ``figure``, ``error``, ``widget``) are those of
+    :class:`Explorer`.
+
+    Notes
+    -----
+    A local gradient is read by calling the operation's ``_backward`` once with its ``grad``
+    set to 1 and its children's set to 0; the grads are restored afterwards. A node used twice
+    by one operation (``x * x``) gets one arrow with the sum of both uses (``2x``), which is
+    what ``+=`` in ``_backward`` accumulates. A node used by several operations shows its grad
+    "so far" until all of them have passed their gradient on.
+
+    Examples
+    --------
+    >>> explorer = GraphExplorer.notes_circuit()
+    >>> explorer.run_all()
+    >>> explorer.grads
+    {'x': -4.0, 'y': -4.0, 'z': 3.0}
+    """
+
+    def __init__(self, expression: Callable, inputs: Mapping[str, float],
+                 value_class: type | None = None):
+        if not callable(expression):
+            raise TypeError("expression must be a function of the input nodes, "
+                            f"got {type(expression).__name__}")
+        self.expression = expression
+        self.inputs = {name: float(value) for name, value in dict(inputs).items()}
+        if not self.inputs:
+            raise ValueError("inputs must name at least one input")
+        self.value_class = value_class if value_class is not None else autodiff.Value
+        self.root, self.nodes, self.input_nodes = None, [], {}
+        self.shown_grads, self.local_grads, self.highlighted = [], {}, None
+        self.steps_done = self.num_steps = 0
+        self._layouts: dict = {}  # graph shape -> (x, y, edges), computed once per shape
+        self._shape = None        # the shape whose layout the artists show
+        self._boxes, self._edges = [], []  # pools of artists, reused and repositioned
+        self.buttons = {label: widgets.Button(description=label, layout=widgets.Layout(
+            width="90px")) for label in ("step", "run all", "reset")}
+        self.step_button, self.run_all_button, self.reset_button = self.buttons.values()
+        self.step_button.on_click(lambda _: self.step())
+        self.run_all_button.on_click(lambda _: self.run_all())
+        self.reset_button.on_click(lambda _: self.reset())
+        sliders = {}
+        for name, value in self.inputs.items():
+            low, high = min(-5.0, np.floor(value) - 1.0), max(5.0, np.ceil(value) + 1.0)
+            sliders[name] = widgets.FloatSlider(value=value, min=low, max=high, step=0.1,
+                                                description=name)
+        super().__init__(sliders, figsize=(9.0, 4.0), width="760px")
+
+    @classmethod
+    def notes_circuit(cls, value_class: type | None = None) -> "GraphExplorer":
+        """The circuit ``f = (x + y) z`` at x = -2, y = 5, z = -4 [D2]: f = -12."""
+        return cls(lambda x, y, z: (x + y) * z, {"x": -2.0, "y": 5.0, "z": -4.0}, value_class)
+
+    @classmethod
+    def sigmoid_neuron(cls, value_class: type | None = None) -> "GraphExplorer":
+        """The neuron ``1 / (1 + exp(-(w0 x0 + w1 x1 + w2)))`` at w = (2, -3, -3), x = (-1, -2)
+        [D4]: f = 0.7311. Needs ``+ * / -x``, ``1 + v``, ``1 / v`` and ``exp()``."""
+        return cls(lambda w0, x0, w1, x1, w2: 1 / (1 + (-(w0 * x0 + w1 * x1 + w2)).exp()),
+                   {"w0": 2.0, "x0": -1.0, "w1": -3.0, "x1": -2.0, "w2": -3.0}, value_class)
+
+    # -- the backward pass, from code or the buttons --------------------------------------------
+    def step(self) -> None:
+        """One step of the backward pass (none if it is complete); redraw."""
+        if self.steps_done < self.num_steps:
+            self.steps_done += 1
+            self.update()
+
+    def run_all(self) -> None:
+        """Complete the backward pass; redraw."""
+        if self.steps_done < self.num_steps:
+            self.steps_done = self.num_steps
+            self.update()
+
+    def reset(self) -> None:
+        """Back to the forward pass only, no gradient known; redraw."""
+        if self.steps_done:
+            self.steps_done = 0
+            self.update()
+
+    @property
+    def grads(self) -> dict[str, float | None]:
+        """The grad shown for each input by name (None: not reached yet, or no graph)."""
+        index = {id(node): i for i, node in enumerate(self.nodes)}
+        return {name: (self.shown_grads[index[id(node)]] if id(node) in index else None)
+                for name, node in self.input_nodes.items()}
+
+    # -- Explorer -------------------------------------------------------------------------------
+    def build(self, figure: Figure) -> None:
+        self.ax = figure.add_axes((0.01, 0.01, 0.98, 0.86))
+        self.ax.set_axis_off()
+        self.status = self.ax.text(0.0, 1.1, "", transform=self.ax.transAxes, va="top",
+                                   fontsize=9, clip_on=False)
+
+    def render_png(self) -> bytes:
+        """The figure as PNG bytes, its text drawn without hinting.
+
+        Notes
+        -----
+        The figure holds some 60 lines of text, and FreeType's automatic hinting (matplotlib's
+        default) of their glyphs takes about a third of a redraw; unhinted text looks the same
+        at this size. The setting applies to this figure's drawing only.
+        """
+        with matplotlib.rc_context({"text.hinting": "no_hinting"}):
+            return super().render_png()
+
+    def layout(self) -> widgets.Widget:
+        return widgets.VBox([
+            widgets.HBox([widgets.VBox(list(self.controls.values())),
+                          widgets.VBox(list(self.buttons.values()))]),
+            self.image])
+
+    def draw(self) -> None:
+        self.root, self.nodes, self.input_nodes = None, [], {}
+        self.shown_grads, self.local_grads, self.highlighted = [], {}, None
+        self.num_steps = 0
+        try:
+            self._forward()
+            children = self._read_local_grads()
+            self.num_steps = 1 + sum(1 for kids in children if kids)
+            self.steps_done = min(self.steps_done, self.num_steps)
+            states = self._backward_walk(children)
+        finally:
+            self.step_button.disabled = self.run_all_button.disabled = (
+                self.steps_done >= self.num_steps)
+            self.reset_button.disabled = self.steps_done == 0
+        self._place(children)
+        self._show(children, states)
+
+    # -- the steps of draw ----------------------------------------------------------------------
+    def _forward(self) -> None:
+        """Build the input nodes and the graph of the expression; set root and nodes."""
+        for name, slider in self.controls.items():
+            node = _student_step(lambda: self.value_class(float(slider.value)),
+                                 f"Value({float(slider.value):g})")
+            try:
+                node.label = name
+            except AttributeError:  # a class with __slots__ and no label: named by the explorer
+                pass
+            self.input_nodes[name] = node
+        try:
+            root = _student_step(lambda: self.expression(*self.input_nodes.values()),
+                                 "Value class")
+        except StudentFunctionError as exc:
+            if isinstance(exc.__cause__, (TypeError, AttributeError)):  # most often: not written
+                raise StudentFunctionError(f"{exc} (does your Value class define this "
+                                           "operation yet?)") from exc.__cause__
+            raise
+        if not _is_node(root):
+            raise StudentFunctionError(
+                f"your expression returned a {type(root).__name__}, not a Value: an operation of "
+                "your Value class returns a plain number instead of a new Value")
+        nodes = _graph_order(root)
+        if len(nodes) > MAX_GRAPH_NODES:
+            raise StudentFunctionError(f"your expression has {len(nodes)} nodes; the explorer "
+                                       f"draws at most {MAX_GRAPH_NODES}")
+        for node in nodes:
+            _as_number(node.data, f"'{self._title(node)}' node's data")
+        self.root, self.nodes = root, nodes
+
+    def _read_local_grads(self) -> list[list[int]]:
+        """Each operation's distinct children (indices in nodes); fills local_grads."""
+        index = {id(node): i for i, node in enumerate(self.nodes)}
+        children = [list(dict.fromkeys(index[id(c)] for c in node._prev)) for node in self.nodes]
+        saved = [node.grad for node in self.nodes]
+        try:
+            for p, kids in enumerate(children):
+                if not kids:
+                    continue
+                parent = self.nodes[p]
+                for c in kids:
+                    self.nodes[c].grad = 0.0
+                parent.grad = 1.0
+                _student_step(parent._backward, f"_backward of the '{self._title(parent)}' node")
+                for c in kids:
+                    self.local_grads[c, p] = _as_number(
+                        self.nodes[c].grad, f"'{self._title(parent)}' node's _backward's grad")
+        finally:
+            for node, grad in zip(self.nodes, saved):
+                node.grad = grad
+        return children
+
+    def _backward_walk(self, children: list[list[int]]) -> list[str]:
+        """Replay the first ``steps_done`` steps on the fresh graph; the state of each node."""
+        n = len(self.nodes)
+        parents_left = [0] * n  # distinct parents that have not passed their gradient on yet
+        for kids in children:
+            for c in kids:
+                parents_left[c] += 1
+        states = ["unreached"] * n
+        for node in self.nodes:
+            node.grad = 0.0
+        if self.steps_done >= 1:
+            self.root.grad = 1.0  # ∂f/∂f = 1
+            states[-1], self.highlighted = "reached", n - 1
+        operations = [i for i in range(n - 1, -1, -1) if children[i]]  # reverse topological
+        for p in operations[:max(self.steps_done - 1, 0)]:
+            node = self.nodes[p]
+            _student_step(node._backward, f"_backward of the '{self._title(node)}' node")
+            self.highlighted = p
+            for c in children[p]:
+                parents_left[c] -= 1
+                states[c] = "reached" if parents_left[c] == 0 else "partial"
+        self.shown_grads = [
+            None if state == "unreached"
+            else _as_number(node.grad, f"'{self._title(node)}' node's grad")
+            for node, state in zip(self.nodes, states)]
+        return states
+
+    def _title(self, node) -> str:
+        label = getattr(node, "label", "")
+        op = getattr(node, "_op", "")
+        if not tuple(node._prev):
+            return label if isinstance(label, str) and label else "constant"
+        return str(op) or "?op"
+
+    def _place(self, children: list[list[int]]) -> None:
+        """Position the pooled artists for this graph's shape (layout cached per shape)."""
+        shape = tuple((self._title(node) if not kids else "", tuple(kids))
+                      for node, kids in zip(self.nodes, children))
+        if shape == self._shape:
+            return
+        if shape not in self._layouts:
+            x, y = _graph_layout(children)
+            edges = [(c, p) for p, kids in enumerate(children) for c in kids]
+            self._layouts[shape] = (x, y, edges)
+        x, y, edges = self._layouts[shape]
+        ax = self.ax
+        while len(self._boxes) < len(x):
+            box = FancyBboxPatch((0, 0), _BOX_WIDTH, _BOX_HEIGHT, boxstyle="round,pad=0.02",
+                                 lw=1.2)
+            ax.add_patch(box)
+            self._boxes.append((box, ax.text(0, 0, "", ha="center", va="center", fontsize=8,
+                                             linespacing=1.25)))
+        while len(self._edges) < len(edges):
+            arrow = FancyArrowPatch((0, 0), (1, 0), arrowstyle="-|>", mutation_scale=9,
+                                    shrinkA=0, shrinkB=0, lw=1.0)
+            ax.add_patch(arrow)
+            label = ax.text(0, 0, "", ha="center", va="center", fontsize=7.5,
+                            bbox=dict(boxstyle="square,pad=0.1", fc="white", ec="none"))
+            self._edges.append((arrow, label))
+        for k, (box, text) in enumerate(self._boxes):
+            box.set_visible(k < len(x))
+            text.set_visible(k < len(x))
+            if k < len(x):
+                box.set_x(x[k] - _BOX_WIDTH / 2)
+                box.set_y(y[k] - _BOX_HEIGHT / 2)
+                text.set_position((x[k], y[k]))
+        for k, (arrow, label) in enumerate(self._edges):
+            arrow.set_visible(k < len(edges))
+            label.set_visible(k < len(edges))
+            if k < len(edges):
+                c, p = edges[k]
+                start, end = (x[c] + _BOX_WIDTH / 2, y[c]), (x[p] - _BOX_WIDTH / 2, y[p])
+                arrow.set_positions(start, end)
+                label.set_position((0.5 * (start[0] + end[0]), 0.5 * (start[1] + end[1])))
+        columns, rows = max(x.max() + 1, 5.0), max(y.max() - y.min() + 1, 3.5)
+        ax.set_xlim((x.max() - columns) / 2 - 0.05, (x.max() + columns) / 2 + 0.05)
+        middle = (y.max() + y.min()) / 2
+        ax.set_ylim(middle - rows / 2, middle + rows / 2)
+        self._edge_list, self._shape = edges, shape
+
+    def _show(self, children: list[list[int]], states: list[str]) -> None:
+        """Set the texts and colours of the boxes and arrows for the current step."""
+        for k, (node, state, grad) in enumerate(zip(self.nodes, states, self.shown_grads)):
+            box, text = self._boxes[k]
+            shown = "?" if grad is None else _fmt(grad) + (" so far" if state == "partial" else "")
+            text.set_text(f"{self._title(node)}\ndata {_fmt(float(node.data))}\ngrad {shown}")
+            passing = k == self.highlighted
+            face, edge = _COLORS["passing" if passing else state]
+            box.set_facecolor(face)
+            box.set_edgecolor(edge)
+            box.set_linewidth(2.2 if passing else 1.2)
+        active = self.highlighted if self.steps_done >= 2 else None
+        for (arrow, label), (c, p) in zip(self._edges, self._edge_list):
+            uses = sum(1 for child in self.nodes[p]._prev if child is self.nodes[c])
+            local = f"{self.local_grads[c, p] + 0.0:.3g}"  # 3 digits: it fits between columns
+            label.set_text(local + (f" ({uses} uses)" if uses > 1 else ""))
+            color = _ACTIVE_EDGE_COLOR if p == active else _EDGE_COLOR
+            arrow.set_color(color)
+            arrow.set_linewidth(2.0 if p == active else 1.0)
+            label.set_color(_ACTIVE_EDGE_COLOR if p == active else "0.25")
+        f = _fmt(float(self.root.data))
+        if self.steps_done == 0:
+            words = (f"forward pass: f = {f}. Arrows: local gradient ∂(operation)/∂(input). "
+                     "Press step to start the backward pass.")
+        elif self.steps_done == 1:
+            words = f"step 1 of {self.num_steps}: seed the output, grad = ∂f/∂f = 1"
+        else:
+            grad = _fmt(self.shown_grads[self.highlighted])
+            words = (f"step {self.steps_done} of {self.num_steps}: the "
+                     f"'{self._title(self.nodes[self.highlighted])}' node passes on its grad "
+                     f"{grad}: each input's grad += local gradient × {grad}")
+        if self.steps_done == self.num_steps and self.steps_done:
+            words += ". Backward pass complete."
+        self.status.set_text(words)

@@ -45,12 +45,12 @@ def _is_test(cell) -> bool:
 
 
 def student_functions(nb) -> dict[str, str]:
-    """name -> docstring of every function defined at the top of a solution code cell."""
+    """name -> docstring of every function and class defined at the top of a solution cell."""
     found = {}
     for cell in nb.cells:
         if nbgrader_meta(cell).get("solution") and cell.cell_type == "code":
             for node in ast.parse(cell.source).body:
-                if isinstance(node, ast.FunctionDef):
+                if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
                     found[node.name] = ast.get_docstring(node) or ""
     return found
 
@@ -145,8 +145,11 @@ def _widget_problems(nb, functions: set[str]) -> list[str]:
         except SyntaxError:
             continue
         for node in ast.walk(tree):
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-                    and node.func.id in explorers):
+            if isinstance(node, ast.Call) and (
+                    (isinstance(node.func, ast.Name) and node.func.id in explorers)
+                    or (isinstance(node.func, ast.Attribute)  # a preset: GraphExplorer.x(...)
+                        and isinstance(node.func.value, ast.Name)
+                        and node.func.value.id in explorers)):
                 used = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)} & functions
                 if used:
                     return []

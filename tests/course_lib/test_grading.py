@@ -281,3 +281,33 @@ def test_an_ambiguous_match_gives_no_hint():
     a = Mistake("a", "first", returns=lambda x: x * 0.0)
     b = Mistake("b", "second", returns=lambda x: x * 0.0 + 1e-15)
     assert "Hint" not in failure(lambda x: x * 0.0, mistakes=[a, b])
+
+
+def test_engine_check_runs_an_expression_on_an_engine_and_grades_it_like_a_function():
+    from course_lib.autodiff import Value
+    from course_lib.grading import engine_check
+
+    expression = lambda a, b: a * b + a  # noqa: E731
+    data, grads = engine_check(Value)(expression, (2.0, -3.0))
+    # worked by hand: (2)(-3) + 2 = -4; d/da = b + 1 = -2; d/db = a = 2
+    assert data == pytest.approx(-4.0) and grads == pytest.approx([-2.0, 2.0]), (data, grads)
+    assert engine_check(Value).__name__ == "Value"
+
+    class Overwrites(Value):
+        """A wrong engine: multiply sets the gradients instead of adding to them."""
+
+        def __mul__(self, other):
+            other = other if isinstance(other, Value) else Overwrites(other)
+            out = Overwrites(self.data * other.data, _children=(self, other), _op="*")
+
+            def _backward():
+                self.grad = other.data * out.grad
+                other.grad = self.data * out.grad
+            out._backward = _backward
+            return out
+
+    square = lambda a: a * a  # noqa: E731
+    check_function(engine_check(Value), (square, (3.0,)), engine_check(Value))
+    with pytest.raises(AssertionError, match="Hint \\(overwrites\\)"):
+        check_function(engine_check(Overwrites), (square, (3.0,)), engine_check(Value),
+                       mistakes=[Mistake("overwrites", "use +=", returns=engine_check(Overwrites))])

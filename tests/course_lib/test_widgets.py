@@ -1,11 +1,13 @@
 """The explorers build, setting their controls from code updates what they show, and a
-student's broken function is shown in the figure instead of raised."""
+student's broken function (or Value class) is shown in the figure instead of raised."""
 import ipywidgets as widgets
 import numpy as np
 import pytest
 
+from course_lib import widgets as course_widgets
+from course_lib.autodiff import Value
 from course_lib.widgets import (SATURATION_THRESHOLD, ActivationExplorer, Explorer,
-                                SoftmaxExplorer, plot_activation, plot_softmax)
+                                GraphExplorer, SoftmaxExplorer, plot_activation, plot_softmax)
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -144,9 +146,45 @@ class LineExplorer(Explorer):
                                                      shape=self.x.shape))
 
 
+class StudentValue:
+    """What a student writes in assignment 02: the skeleton's __init__, micrograd's operators;
+    no label, no checks. (``type(self)`` so that a test's subclass builds its own nodes.)"""
+
+    def __init__(self, data, _children=(), _op=""):
+        self.data = data
+        self.grad = 0.0
+        self._backward = lambda: None
+        self._prev = tuple(_children)
+        self._op = _op
+
+    def __add__(self, other):
+        out = type(self)(self.data + other.data, (self, other), "+")
+
+        def _backward():
+            self.grad += out.grad
+            other.grad += out.grad
+        out._backward = _backward
+        return out
+
+    def __mul__(self, other):
+        out = type(self)(self.data * other.data, (self, other), "*")
+
+        def _backward():
+            self.grad += other.data * out.grad
+            other.grad += self.data * out.grad
+        out._backward = _backward
+        return out
+
+
+class UnfinishedMul(StudentValue):
+    def __mul__(self, other):
+        raise NotImplementedError("write __mul__")
+
+
 EXPLORERS = {
     "activation": lambda: ActivationExplorer(),
     "softmax": lambda: SoftmaxExplorer(logits=[1.0, 2.0, 3.0]),
+    "graph": lambda: GraphExplorer.notes_circuit(),
     "tiny subclass": lambda: LineExplorer(np.sin),
 }
 CONTROLS = [(kind, name) for kind, make in EXPLORERS.items() for name in make().controls]
@@ -216,6 +254,8 @@ BROKEN = {
     "softmax returns None": (lambda: SoftmaxExplorer(softmax=lambda z: None),
                              "your softmax returned an array of shape (); "
                              "expected shape (1, 3)"),
+    "graph's __mul__ raises": (lambda: GraphExplorer.notes_circuit(UnfinishedMul),
+                               "your Value class raised NotImplementedError: write __mul__"),
     "subclass raises": (lambda: LineExplorer(raises),
                         "your f raised ValueError: not implemented yet"),
 }
@@ -262,3 +302,160 @@ def test_a_control_may_not_hide_an_attribute_of_the_explorer():
             Explorer.__init__(self, {"update": widgets.FloatSlider()})
     with pytest.raises(ValueError, match="'update' is already an attribute"):
         Clash()
+
+
+# ---------------------------------------------------------------------------------------------
+# The computational-graph explorer [D1-D4]
+# ---------------------------------------------------------------------------------------------
+def assert_grads(explorer, expected, what):
+    got = explorer.grads
+    assert set(got) == set(expected), f"{what}: grads for {sorted(got)}, expected {sorted(expected)}"
+    for name, value in expected.items():
+        assert got[name] is not None, f"{what}: the grad of {name} is still '?'"
+        assert got[name] == pytest.approx(value, abs=1e-4), (
+            f"{what}: grad of {name} is {got[name]}, expected {value}")
+
+
+def box_texts(explorer):
+    """The text of each node's box, in the order of explorer.nodes."""
+    return [text.get_text() for _, text in explorer._boxes[:len(explorer.nodes)]]
+
+
+@pytest.mark.parametrize("value_class", [None, StudentValue], ids=["course Value", "student's"])
+def test_the_notes_circuit_shows_its_data_and_after_run_all_its_gradients(value_class):
+    explorer = GraphExplorer.notes_circuit(value_class)
+    assert explorer.error is None, explorer.error
+    assert explorer.root.data == pytest.approx(-12.0), "[D2] (x + y) z at -2, 5, -4 is -12"
+    assert "data -12" in box_texts(explorer)[-1], box_texts(explorer)[-1]
+    assert explorer.grads == {"x": None, "y": None, "z": None}, "no gradient before the first step"
+    assert all(text.endswith("grad ?") for text in box_texts(explorer)), box_texts(explorer)
+    explorer.run_all()
+    assert_grads(explorer, {"x": -4.0, "y": -4.0, "z": 3.0}, "[D2] after run all")
+    assert box_texts(explorer)[0] == "x\ndata -2\ngrad -4", box_texts(explorer)[0]
+    assert explorer.local_grads == {(0, 2): 1.0, (1, 2): 1.0, (2, 4): -4.0, (3, 4): 3.0}, (
+        "edges carry ∂(parent)/∂(child): 1 into +, z = -4 and x + y = 3 into *")
+    assert explorer.step_button.disabled and explorer.run_all_button.disabled
+    assert not explorer.reset_button.disabled
+
+
+def test_stepping_passes_gradients_on_in_reverse_topological_order_one_node_per_step():
+    explorer = GraphExplorer.sigmoid_neuron()
+    nodes = explorer.nodes
+    operations = [i for i in reversed(range(len(nodes))) if nodes[i]._prev]
+    assert explorer.num_steps == 1 + len(operations) == 9, "seed + 8 gates of [D4]"
+    explorer.run_all()
+    final = list(explorer.shown_grads)
+    explorer.reset()
+    assert explorer.shown_grads == [None] * len(nodes) and explorer.highlighted is None
+    explorer.step()
+    assert explorer.highlighted == len(nodes) - 1, "step 1 seeds the output"
+    assert explorer.shown_grads == [None] * (len(nodes) - 1) + [1.0], "only ∂f/∂f = 1 is known"
+    shown = {len(nodes) - 1}
+    for step, p in enumerate(operations, start=2):
+        explorer.step()
+        assert explorer.steps_done == step
+        assert explorer.highlighted == p, (
+            f"step {step} must pass on the gradient of node {p} ({nodes[p]._op}), "
+            f"the next operation in reverse topological order; got {explorer.highlighted}")
+        shown |= {nodes.index(child) for child in nodes[p]._prev}
+        assert {i for i, g in enumerate(explorer.shown_grads) if g is not None} == shown, (
+            f"after step {step} exactly the output and the inputs of the operations passed on "
+            "so far must show a grad; the others '?'")
+        for i in shown:
+            assert explorer.shown_grads[i] == pytest.approx(final[i]), f"grad of node {i}"
+    assert_grads(explorer, {"w0": -0.1966, "x0": 0.3932, "w1": -0.3932, "x1": -0.5898,
+                            "w2": 0.1966}, "[D4] after the last step")
+    picture = explorer.image.value
+    explorer.step()  # nothing left to do
+    assert explorer.steps_done == explorer.num_steps and explorer.image.value == picture
+
+
+def test_a_slider_rebuilds_the_graph_and_keeps_the_layout_and_the_step():
+    explorer = GraphExplorer.notes_circuit()
+    explorer.run_all()
+    layout, boxes = explorer._layouts.copy(), [box.get_x() for box, _ in explorer._boxes]
+    patches = list(explorer.ax.patches)
+    picture = explorer.image.value
+    explorer.x.value = 1.0
+    assert explorer.image.value != picture, "moving the x slider must change the PNG"
+    assert explorer.root.data == pytest.approx(-24.0), "(1 + 5)(-4)"
+    assert_grads(explorer, {"x": -4.0, "y": -4.0, "z": 6.0}, "the pass stays complete")
+    assert explorer._layouts == layout, "the same shape must reuse its layout"
+    assert [box.get_x() for box, _ in explorer._boxes] == boxes
+    assert list(explorer.ax.patches) == patches, "boxes and arrows are updated, not recreated"
+
+
+def test_the_layout_is_computed_once_per_graph_shape(monkeypatch):
+    calls = []
+    layout = course_widgets._graph_layout
+    monkeypatch.setattr(course_widgets, "_graph_layout",
+                        lambda children: calls.append(1) or layout(children))
+    explorer = GraphExplorer.sigmoid_neuron()
+    for value in (0.5, 1.5, -2.5):
+        explorer.w0.value = value
+    explorer.step()
+    explorer.run_all()
+    assert len(calls) == 1, f"the layout was computed {len(calls)} times for one shape"
+
+
+def test_the_layout_runs_inputs_left_to_output_right():
+    explorer = GraphExplorer.notes_circuit()
+    x, y = course_widgets._graph_layout([[], [], [0, 1], [], [2, 3]])
+    np.testing.assert_array_equal(x, [0, 0, 1, 1, 2], err_msg="columns by depth")
+    assert y[0] > y[1] and y[2] > y[3], "the first child of an operation is drawn on top"
+    assert len(explorer.ax.patches) == 5 + 4, "one box per node, one arrow per edge"
+
+
+def test_a_students_minimal_value_class_works_and_a_node_used_twice_sums_its_gradient():
+    for value_class in (StudentValue, Value):
+        explorer = GraphExplorer(lambda x: x * x, {"x": 3.0}, value_class)
+        assert explorer.error is None, explorer.error
+        assert explorer.local_grads == {(0, 1): pytest.approx(6.0)}, (
+            "x * x: one arrow, ∂(x²)/∂x = 2x = 6 (both uses of x)")
+        explorer.run_all()
+        assert_grads(explorer, {"x": 6.0}, f"x * x with {value_class.__name__}")
+        assert "(2 uses)" in explorer._edges[0][1].get_text()
+
+
+def test_a_students_wrong_local_gradient_shows_in_the_picture():
+    class ForgetsTheOtherFactor(StudentValue):
+        def __mul__(self, other):
+            out = ForgetsTheOtherFactor(self.data * other.data, (self, other), "*")
+
+            def _backward():  # the bug: out.grad passed on as if * were +
+                self.grad += out.grad
+                other.grad += out.grad
+            out._backward = _backward
+            return out
+    explorer = GraphExplorer.notes_circuit(ForgetsTheOtherFactor)
+    explorer.run_all()
+    assert explorer.local_grads[3, 4] == 1.0, "the arrow z -> * shows the student's 1, not 3"
+    assert_grads(explorer, {"x": 1.0, "y": 1.0, "z": 1.0}, "the student's closures are used")
+
+
+def test_a_value_class_without_an_operation_is_shown_not_raised():
+    explorer = GraphExplorer.sigmoid_neuron(StudentValue)  # no __neg__, __truediv__ or exp
+    message, axes_visible = shown_message(explorer)
+    assert message and message.startswith("your Value class raised TypeError"), message
+    assert not axes_visible and explorer.root is None and explorer.grads == {
+        name: None for name in ("w0", "x0", "w1", "x1", "w2")}
+    explorer.step()  # the buttons do nothing, and raise nothing
+    assert explorer.step_button.disabled and explorer.steps_done == 0
+
+
+def test_a_raising_backward_and_a_non_value_result_are_shown_not_raised():
+    class BrokenBackward(StudentValue):
+        def __add__(self, other):
+            out = BrokenBackward(self.data + other.data, (self, other), "+")
+            out._backward = lambda: 1 / 0
+            return out
+    explorer = GraphExplorer(lambda x, y: x + y, {"x": 1.0, "y": 2.0}, BrokenBackward)
+    assert explorer.error.startswith("your _backward of the '+' node raised ZeroDivisionError"), (
+        explorer.error)
+
+    class ReturnsFloat(StudentValue):
+        def __add__(self, other):
+            return self.data + other.data
+    explorer = GraphExplorer(lambda x, y: x + y, {"x": 1.0, "y": 2.0}, ReturnsFloat)
+    assert explorer.error.startswith("your expression returned a float, not a Value"), (
+        explorer.error)

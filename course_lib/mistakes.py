@@ -20,9 +20,12 @@ variant of the function.
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
-from .grading import Mistake
+from . import autodiff as _autodiff
+from .grading import Mistake, engine_check
 
 __all__ = ["CATALOGUES", "mistakes_for"]
 
@@ -477,8 +480,882 @@ ACTIVATIONS_AND_LOSSES: dict[str, tuple[Mistake, ...]] = {
     ),
 }
 
+
+# ---- 02 Backpropagation by hand ------------------------------------------------------------
+# The catalogue of the assignment being written in drafts/02_backprop_by_hand/ (see
+# drafts/README.md): its wrong implementations and fixtures are in
+# tests/assignments/02_backprop_by_hand/; the tests prove it once the notebook is in source/.
+#
+# The wrong engines of `Value` are subclasses of `_Engine`, a correct engine written the way the
+# notebook asks for it (micrograd style: -x = x * -1, a - b = a + (-b), a / b = a * b ** -1); each
+# wrong engine overrides the one method that holds its mistake. `_Engine` makes every result an
+# instance of the class it was computed in (type(self)), because course_lib.autodiff.Value builds
+# its results as plain Value, which would leave the wrong engine after the first operation.
+# `_direct_style` gives the same mistake in an engine whose -, / and unary minus are operations of
+# their own (with their own local gradients), the other way students write them.
+
+
+class _Engine(_autodiff.Value):
+    """A correct engine, micrograd style; every result has the type of the engine."""
+
+    def _lift(self, other):
+        return other if isinstance(other, _autodiff.Value) else type(self)(other)
+
+    def _node(self, data, children, op):
+        return type(self)(data, _children=children, _op=op)
+
+    def __add__(self, other):
+        other = self._lift(other)
+        out = self._node(self.data + other.data, (self, other), "+")
+
+        def _backward():
+            self.grad += out.grad
+            other.grad += out.grad
+        out._backward = _backward
+        return out
+
+    def __mul__(self, other):
+        other = self._lift(other)
+        out = self._node(self.data * other.data, (self, other), "*")
+
+        def _backward():
+            self.grad += other.data * out.grad
+            other.grad += self.data * out.grad
+        out._backward = _backward
+        return out
+
+    def __pow__(self, n):
+        out = self._node(self.data ** n, (self,), f"**{n}")
+
+        def _backward():
+            self.grad += n * self.data ** (n - 1) * out.grad
+        out._backward = _backward
+        return out
+
+    def __neg__(self):
+        return self * -1
+
+    def __sub__(self, other):
+        return self + (-self._lift(other))
+
+    def __truediv__(self, other):
+        return self * self._lift(other) ** -1
+
+    def __radd__(self, other):
+        return self + other
+
+    def __rmul__(self, other):
+        return self * other
+
+    def __rsub__(self, other):
+        return self._lift(other) - self
+
+    def __rtruediv__(self, other):
+        return self._lift(other) / self
+
+    def exp(self):
+        out = self._node(math.exp(self.data), (self,), "exp")
+
+        def _backward():
+            self.grad += out.data * out.grad
+        out._backward = _backward
+        return out
+
+    def log(self):
+        out = self._node(math.log(self.data), (self,), "log")
+
+        def _backward():
+            self.grad += (1 / self.data) * out.grad
+        out._backward = _backward
+        return out
+
+    def tanh(self):
+        t = math.tanh(self.data)
+        out = self._node(t, (self,), "tanh")
+
+        def _backward():
+            self.grad += (1 - t ** 2) * out.grad
+        out._backward = _backward
+        return out
+
+    def sigmoid(self):
+        s = 1 / (1 + math.exp(-self.data)) if self.data >= 0 else \
+            math.exp(self.data) / (1 + math.exp(self.data))
+        out = self._node(s, (self,), "sigmoid")
+
+        def _backward():
+            self.grad += s * (1 - s) * out.grad
+        out._backward = _backward
+        return out
+
+    def relu(self):
+        out = self._node(max(0.0, self.data), (self,), "relu")
+
+        def _backward():
+            self.grad += (1.0 if self.data > 0 else 0.0) * out.grad
+        out._backward = _backward
+        return out
+
+    def _topological_order(self):
+        topo, visited = [], set()
+
+        def build(node):
+            if node not in visited:
+                visited.add(node)
+                for child in node._prev:
+                    build(child)
+                topo.append(node)
+        build(self)
+        return topo
+
+    def backward(self):
+        topo = self._topological_order()
+        self.grad = 1.0
+        for node in reversed(topo):
+            node._backward()
+
+
+class _DirectStyle(_Engine):
+    """-x, a - b and a / b as operations of their own, with their own local gradients."""
+
+    def __neg__(self):
+        out = self._node(-self.data, (self,), "neg")
+
+        def _backward():
+            self.grad += -1.0 * out.grad
+        out._backward = _backward
+        return out
+
+    def __sub__(self, other):
+        other = self._lift(other)
+        out = self._node(self.data - other.data, (self, other), "-")
+
+        def _backward():
+            self.grad += out.grad
+            other.grad += -out.grad
+        out._backward = _backward
+        return out
+
+    def __truediv__(self, other):
+        other = self._lift(other)
+        out = self._node(self.data / other.data, (self, other), "/")
+
+        def _backward():
+            self.grad += (1 / other.data) * out.grad
+            other.grad += (-self.data / other.data ** 2) * out.grad
+        out._backward = _backward
+        return out
+
+
+def _direct_style(engine):
+    """The same mistake in an engine whose -, / and unary minus are operations of their own."""
+    return type(engine.__name__ + "DirectStyle", (_DirectStyle, engine), {})
+
+
+def _engines(*engines, styles=(lambda engine: engine, _direct_style)):
+    """engine_check of each wrong engine, micrograd style and direct style (by default)."""
+    return tuple(engine_check(style(engine)) for engine in engines for style in styles)
+
+
+class _AssignInAdd(_Engine):
+    def __add__(self, other):
+        other = self._lift(other)
+        out = self._node(self.data + other.data, (self, other), "+")
+
+        def _backward():
+            self.grad = out.grad  # = : what another use of self passed back is lost
+            other.grad = out.grad
+        out._backward = _backward
+        return out
+
+
+class _AssignInMul(_Engine):
+    def __mul__(self, other):
+        other = self._lift(other)
+        out = self._node(self.data * other.data, (self, other), "*")
+
+        def _backward():
+            self.grad = other.data * out.grad
+            other.grad = self.data * out.grad
+        out._backward = _backward
+        return out
+
+
+class _AssignInAddAndMul(_AssignInAdd, _AssignInMul):
+    pass
+
+
+class _AssignEverywhere(_AssignInAddAndMul):
+    def __pow__(self, n):
+        out = self._node(self.data ** n, (self,), f"**{n}")
+
+        def _backward():
+            self.grad = n * self.data ** (n - 1) * out.grad
+        out._backward = _backward
+        return out
+
+    def exp(self):
+        out = self._node(math.exp(self.data), (self,), "exp")
+
+        def _backward():
+            self.grad = out.data * out.grad
+        out._backward = _backward
+        return out
+
+    def log(self):
+        out = self._node(math.log(self.data), (self,), "log")
+
+        def _backward():
+            self.grad = (1 / self.data) * out.grad
+        out._backward = _backward
+        return out
+
+    def tanh(self):
+        t = math.tanh(self.data)
+        out = self._node(t, (self,), "tanh")
+
+        def _backward():
+            self.grad = (1 - t ** 2) * out.grad
+        out._backward = _backward
+        return out
+
+    def sigmoid(self):
+        s = 1 / (1 + math.exp(-self.data)) if self.data >= 0 else \
+            math.exp(self.data) / (1 + math.exp(self.data))
+        out = self._node(s, (self,), "sigmoid")
+
+        def _backward():
+            self.grad = s * (1 - s) * out.grad
+        out._backward = _backward
+        return out
+
+    def relu(self):
+        out = self._node(max(0.0, self.data), (self,), "relu")
+
+        def _backward():
+            self.grad = (1.0 if self.data > 0 else 0.0) * out.grad
+        out._backward = _backward
+        return out
+
+
+class _TopologicalOrderNotReversed(_Engine):
+    def backward(self):
+        topo = self._topological_order()
+        self.grad = 1.0
+        for node in topo:  # inputs first: each node passes its grad on before it is complete
+            node._backward()
+
+
+class _DepthFirstFromTheOutput(_Engine):
+    def backward(self):
+        self.grad = 1.0
+        visited = set()
+
+        def visit(node):  # a node passes its grad on when first reached, not once complete
+            if node not in visited:
+                visited.add(node)
+                node._backward()
+                for child in node._prev:
+                    visit(child)
+        visit(self)
+
+
+class _BreadthFirstFromTheOutput(_Engine):
+    def backward(self):
+        self.grad = 1.0
+        queue, seen = [self], {self}
+        while queue:  # level by level, not in topological order
+            node = queue.pop(0)
+            node._backward()
+            for child in node._prev:
+                if child not in seen:
+                    seen.add(child)
+                    queue.append(child)
+
+
+class _NotSeeded(_Engine):
+    def backward(self):
+        topo = self._topological_order()
+        # self.grad = 1.0 is missing: the output's grad stays 0
+        for node in reversed(topo):
+            node._backward()
+
+
+class _MulOwnInput(_Engine):
+    def __mul__(self, other):
+        other = self._lift(other)
+        out = self._node(self.data * other.data, (self, other), "*")
+
+        def _backward():
+            self.grad += self.data * out.grad  # its own input: should be other.data
+            other.grad += other.data * out.grad  # should be self.data
+        out._backward = _backward
+        return out
+
+
+class _PowWithoutFactor(_Engine):
+    def __pow__(self, n):
+        out = self._node(self.data ** n, (self,), f"**{n}")
+
+        def _backward():
+            self.grad += out.grad  # the local gradient n * x ** (n - 1) is missing
+        out._backward = _backward
+        return out
+
+
+class _PowWithoutN(_Engine):
+    def __pow__(self, n):
+        out = self._node(self.data ** n, (self,), f"**{n}")
+
+        def _backward():
+            self.grad += self.data ** (n - 1) * out.grad  # the factor n is missing
+        out._backward = _backward
+        return out
+
+
+class _PowWithoutMinusOne(_Engine):
+    def __pow__(self, n):
+        out = self._node(self.data ** n, (self,), f"**{n}")
+
+        def _backward():
+            self.grad += n * self.data ** n * out.grad  # the exponent should be n - 1
+        out._backward = _backward
+        return out
+
+
+class _DivisionWithoutMinus(_DirectStyle):
+    def __truediv__(self, other):
+        other = self._lift(other)
+        out = self._node(self.data / other.data, (self, other), "/")
+
+        def _backward():
+            self.grad += (1 / other.data) * out.grad
+            other.grad += (self.data / other.data ** 2) * out.grad  # should be -a / b ** 2
+        out._backward = _backward
+        return out
+
+
+class _SigmoidShortcutOnInput(_Engine):
+    def sigmoid(self):
+        s = 1 / (1 + math.exp(-self.data)) if self.data >= 0 else \
+            math.exp(self.data) / (1 + math.exp(self.data))
+        out = self._node(s, (self,), "sigmoid")
+
+        def _backward():
+            x = self.data
+            self.grad += x * (1 - x) * out.grad  # the shortcut belongs to s, not to x
+        out._backward = _backward
+        return out
+
+
+class _TanhShortcutOnInput(_Engine):
+    def tanh(self):
+        out = self._node(math.tanh(self.data), (self,), "tanh")
+
+        def _backward():
+            x = self.data
+            self.grad += (1 - x ** 2) * out.grad  # the shortcut belongs to t, not to x
+        out._backward = _backward
+        return out
+
+
+class _ReflectedSwapped(_Engine):
+    def __rsub__(self, other):  # other - self
+        return self - other
+
+    def __rtruediv__(self, other):  # other / self
+        return self / other
+
+
+class _RsubSwapped(_Engine):
+    def __rsub__(self, other):
+        return self - other
+
+
+class _RtruedivSwapped(_Engine):
+    def __rtruediv__(self, other):
+        return self / other
+
+
+def _circuit_forward(x, y, z):
+    q = x + y
+    return q, q * z
+
+
+def _circuit_grads(dfdx, dfdy, dfdz):
+    return lambda x, y, z: (dfdx(x, y, z), dfdy(x, y, z), dfdz(x, y, z))
+
+
+def _local_gradients(x, a, c):
+    return np.exp(x), -1.0 / x ** 2, a, 1.0
+
+
+def _gate_backward(gate, a, b, dout):
+    if gate == "add":
+        return dout, dout
+    if gate == "mul":
+        return b * dout, a * dout
+    if gate == "max":
+        return (dout, 0.0) if a >= b else (0.0, dout)
+    raise ValueError(f"unknown gate {gate!r}")
+
+
+def _gates(**wrong):
+    """gate_backward with the gates named in ``wrong`` replaced by the given functions."""
+    def gate_backward(gate, a, b, dout):
+        if gate in wrong:
+            return wrong[gate](a, b, dout)
+        return _gate_backward(gate, a, b, dout)
+    return gate_backward
+
+
+def _neuron(w, x, *, d_recip=lambda den, e, f: -1.0 / den ** 2,
+            d_neg=-1.0, d_exp=lambda neg, dot, e: e, bias=True, own_input=False):
+    """The sigmoid neuron node by node; the keyword arguments change one local gradient."""
+    w = np.asarray(w, dtype=float)
+    x = np.asarray(x, dtype=float)
+    dot = w[0] * x[0] + w[1] * x[1] + w[2]
+    neg = -dot
+    e = np.exp(neg)
+    den = 1.0 + e
+    f = 1.0 / den
+    dden = d_recip(den, e, f)
+    de = dden * 1.0
+    dneg = de * d_exp(neg, dot, e)
+    ddot = dneg * d_neg
+    if own_input:
+        dw = np.array([w[0] * ddot, w[1] * ddot, ddot])
+        dx = np.array([x[0] * ddot, x[1] * ddot])
+    else:
+        dw = np.array([x[0] * ddot, x[1] * ddot, ddot])
+        dx = np.array([w[0] * ddot, w[1] * ddot])
+    if bias is False:
+        dw[2] = 0.0
+    elif bias is None:  # a gradient of shape (2,): the bias was left out
+        dw = dw[:2]
+    return float(f), dw, dx
+
+
+def _shortcut(w, x, *, local=lambda z, s: s * (1 - s), bias=True, own_input=False):
+    """The sigmoid neuron with the shortcut; ``local`` is dsigma/dz as the student wrote it."""
+    w = np.asarray(w, dtype=float)
+    x = np.asarray(x, dtype=float)
+    z = w[0] * x[0] + w[1] * x[1] + w[2]
+    s = 1.0 / (1.0 + np.exp(-z))
+    dz = local(z, s)
+    if own_input:
+        dw, dx = np.array([w[0] * dz, w[1] * dz, dz]), x * dz
+    else:
+        dw, dx = np.array([x[0] * dz, x[1] * dz, dz]), w[:2] * dz
+    if bias is False:
+        dw[2] = 0.0
+    elif bias is None:
+        dw = dw[:2]
+    return float(s), dw, dx
+
+
+def _central(f, x, h=1e-5):
+    """The right numerical gradient, shifting x in place and restoring it."""
+    grad = np.zeros(x.shape)
+    for i in np.ndindex(x.shape):
+        old = x[i]
+        x[i] = old + h
+        f_plus = f(x)
+        x[i] = old - h
+        f_minus = f(x)
+        x[i] = old
+        grad[i] = (f_plus - f_minus) / (2 * h)
+    return grad
+
+
+def _forward_difference(f, x, h=1e-5):
+    grad = np.zeros(x.shape)
+    fx = f(x)
+    for i in np.ndindex(x.shape):
+        old = x[i]
+        x[i] = old + h
+        grad[i] = (f(x) - fx) / h  # one-sided: its error is O(h), the central one's O(h^2)
+        x[i] = old
+    return grad
+
+
+def _backward_difference(f, x, h=1e-5):
+    grad = np.zeros(x.shape)
+    fx = f(x)
+    for i in np.ndindex(x.shape):
+        old = x[i]
+        x[i] = old - h
+        grad[i] = (fx - f(x)) / h
+        x[i] = old
+    return grad
+
+
+def _central_over_h(f, x, h=1e-5):
+    grad = np.zeros(x.shape)
+    for i in np.ndindex(x.shape):
+        old = x[i]
+        x[i] = old + h
+        f_plus = f(x)
+        x[i] = old - h
+        f_minus = f(x)
+        x[i] = old
+        grad[i] = (f_plus - f_minus) / h  # the two points are 2h apart
+    return grad
+
+
+def _all_entries_at_once(f, x, h=1e-5):
+    grad = np.zeros(x.shape)
+    for i in np.ndindex(x.shape):
+        grad[i] = (f(x + h) - f(x - h)) / (2 * h)  # x + h shifts every entry, not entry i
+    return grad
+
+
+def _jacobian(f, x, h=1e-5):
+    """The right numerical Jacobian: column j is (f(x + h e_j) - f(x - h e_j)) / 2h."""
+    columns = []
+    for j in range(x.size):
+        old = x[j]
+        x[j] = old + h
+        f_plus = np.array(f(x), dtype=float)
+        x[j] = old - h
+        f_minus = np.array(f(x), dtype=float)
+        x[j] = old
+        columns.append((f_plus - f_minus) / (2 * h))
+    return np.stack(columns, axis=1)
+
+
+def _jacobian_forward(f, x, h=1e-5):
+    fx = np.array(f(x), dtype=float)
+    columns = []
+    for j in range(x.size):
+        old = x[j]
+        x[j] = old + h
+        columns.append((np.array(f(x), dtype=float) - fx) / h)
+        x[j] = old
+    return np.stack(columns, axis=1)
+
+
+def _jacobian_backward(f, x, h=1e-5):
+    fx = np.array(f(x), dtype=float)
+    columns = []
+    for j in range(x.size):
+        old = x[j]
+        x[j] = old - h
+        columns.append((fx - np.array(f(x), dtype=float)) / h)
+        x[j] = old
+    return np.stack(columns, axis=1)
+
+
+def _jacobian_over_h(f, x, h=1e-5):
+    columns = []
+    for j in range(x.size):
+        old = x[j]
+        x[j] = old + h
+        f_plus = np.array(f(x), dtype=float)
+        x[j] = old - h
+        f_minus = np.array(f(x), dtype=float)
+        x[j] = old
+        columns.append((f_plus - f_minus) / h)
+    return np.stack(columns, axis=1)
+
+
+def _jacobian_all_at_once(f, x, h=1e-5):
+    column = (np.array(f(x + h), dtype=float) - np.array(f(x - h), dtype=float)) / (2 * h)
+    return np.stack([column] * x.size, axis=1)
+
+
+def _rel(a, b, denominator, reduce=np.max):
+    a = np.asarray(a, dtype=float)
+    b = np.asarray(b, dtype=float)
+    return reduce(np.abs(a - b) / denominator(np.abs(a), np.abs(b)))
+
+
+def _arr(v):
+    return np.asarray(v, dtype=float)
+
+
+def _numerical_in_place(what):
+    return Mistake(
+        "x left changed",
+        f"{what} changed x in place: x must hold its old values when the function returns. "
+        "If you shift x[i] by +h and -h in place, put the old value back after the two "
+        "evaluations (old = x[i]; ...; x[i] = old), or shift a copy of x instead.",
+        mutates=True)
+
+
+BACKPROP_BY_HAND: dict[str, tuple[Mistake, ...]] = {
+    # [D1, D2]
+    "circuit_forward": (
+        Mistake("missing parentheses",
+                "x + y * z multiplies first: f = (x + y) * z, or f = q * z with q = x + y.",
+                returns=lambda x, y, z: (x + y, x + y * z)),
+        Mistake("outputs in the wrong order",
+                "return the intermediate value first and the output second: (q, f).",
+                returns=lambda x, y, z: (_circuit_forward(x, y, z)[1],
+                                         _circuit_forward(x, y, z)[0])),
+        Mistake("x * y instead of x + y",
+                "the first gate adds: q = x + y (then f = q * z).",
+                returns=lambda x, y, z: (x * y, x * y * z)),
+        Mistake("f = q + z",
+                "the second gate multiplies: f = q * z, not q + z.",
+                returns=lambda x, y, z: (x + y, x + y + z)),
+    ),
+    "circuit_backward": (
+        Mistake("dfdz = z instead of q",
+                "f = q * z, so df/dz is the other factor, q = x + y, not z itself.",
+                returns=lambda x, y, z: (z, z, z)),
+        Mistake("chain rule not applied",
+                "dq/dx = 1 is only the local gradient of the add gate; the chain rule multiplies "
+                "it by the gradient arriving from above, df/dq = z: df/dx = df/dq * dq/dx = z "
+                "(and the same for y).",
+                returns=lambda x, y, z: (1.0, 1.0, x + y)),
+        Mistake("multiply gate: own input instead of the other",
+                "the multiply gate swaps its inputs: df/dq = z and df/dz = q (each factor's "
+                "gradient is the other factor), not df/dq = q and df/dz = z.",
+                returns=lambda x, y, z: (x + y, x + y, z)),
+        Mistake("dfdz = f instead of q",
+                "df/dz is the other factor of f = q * z, that is q = x + y, not the product "
+                "f itself.",
+                returns=lambda x, y, z: (z, z, (x + y) * z)),
+        Mistake("add gate treated as a multiply gate",
+                "q = x + y has dq/dx = 1 and dq/dy = 1 (the add gate passes its gradient on "
+                "unchanged); y and x are the local gradients of a product x * y. So df/dx = "
+                "df/dy = z.",
+                returns=lambda x, y, z: (z * y, z * x, x + y)),
+    ),
+    # [D3]
+    "local_gradients": (
+        Mistake("the reciprocal's local gradient without its minus sign",
+                "d(1/x)/dx = -1/x^2: 1/x falls as x grows, so its slope is negative.",
+                returns=lambda x, a, c: (np.exp(x), 1.0 / x ** 2, a, 1.0)),
+        Mistake("reciprocal: -1/x instead of -1/x^2",
+                "1/x = x^(-1), and the power rule gives -1 * x^(-2) = -1/x^2: the square is "
+                "missing.",
+                returns=lambda x, a, c: (np.exp(x), -1.0 / x, a, 1.0)),
+        Mistake("shift: the constant instead of 1",
+                "d(c + x)/dx = 1: the constant c shifts the function, it does not change its "
+                "slope.",
+                returns=lambda x, a, c: (np.exp(x), -1.0 / x ** 2, a, c)),
+        Mistake("scale: x instead of a",
+                "d(a x)/dx = a, the constant factor, not x.",
+                returns=lambda x, a, c: (np.exp(x), -1.0 / x ** 2, x, 1.0)),
+        Mistake("power rule applied to e^x",
+                "e^x is not a power of x: the power rule x e^(x-1) does not apply; e^x is its "
+                "own derivative.",
+                returns=lambda x, a, c: (x * np.exp(x - 1), -1.0 / x ** 2, a, 1.0)),
+    ),
+    "gate_backward": (
+        Mistake("mul not swapping",
+                "the multiply gate swaps its inputs: the gradient of a is b * dout and the "
+                "gradient of b is a * dout.",
+                returns=_gates(mul=lambda a, b, dout: (a * dout, b * dout))),
+        Mistake("max routing to both inputs",
+                "max passes the whole gradient to the input that won (a if a >= b) and 0 to the "
+                "other one, which did not affect the output.",
+                returns=_gates(max=lambda a, b, dout: (dout, dout))),
+        Mistake("max routing to the smaller input",
+                "the comparison is the wrong way round: the gradient goes to the larger input "
+                "(a if a >= b), the one that max passed on.",
+                returns=_gates(max=lambda a, b, dout: (0.0, dout) if a >= b else (dout, 0.0))),
+        Mistake("upstream gradient ignored",
+                "you returned the local gradients only; the chain rule multiplies each by the "
+                "gradient arriving from above, dout (add: (dout, dout), mul: (b * dout, "
+                "a * dout)).",
+                returns=_gates(add=lambda a, b, dout: (1.0, 1.0),
+                               mul=lambda a, b, dout: (b, a),
+                               max=lambda a, b, dout: (1.0, 0.0) if a >= b else (0.0, 1.0))),
+    ),
+    # [D4]
+    "sigmoid_neuron_staged": (
+        Mistake("a minus sign lost",
+                "every gradient has the wrong sign: one of the two minus signs of the circuit "
+                "is missing, the reciprocal's local gradient -1/u^2 (u = 1 + e^(-z)) or the "
+                "negation's local gradient -1.",
+                returns=(lambda w, x: _neuron(w, x, d_recip=lambda den, e, f: 1.0 / den ** 2),
+                         lambda w, x: _neuron(w, x, d_neg=1.0))),
+        Mistake("bias gradient forgotten",
+                "w2 is added to the dot product, so its gradient is the gradient of the sum "
+                "times 1: dw[2] = dz. dw has three entries, like w.",
+                returns=(lambda w, x: _neuron(w, x, bias=False),
+                         lambda w, x: _neuron(w, x, bias=None))),
+        Mistake("multiply gate: own input instead of the other",
+                "in w0 * x0 each factor's gradient is the other factor: dw0 = x0 * dz and "
+                "dx0 = w0 * dz (and the same for w1, x1).",
+                returns=lambda w, x: _neuron(w, x, own_input=True)),
+        Mistake("a local gradient at the wrong node",
+                "each gate's local gradient is taken at that gate's own input: the reciprocal "
+                "1/u has -1/u^2 at u = 1 + e^(-z) (not at its output f, not at e^(-z)), and exp "
+                "has e^t at t = -z (not at z).",
+                returns=(lambda w, x: _neuron(w, x, d_recip=lambda den, e, f: -1.0 / f ** 2),
+                         lambda w, x: _neuron(w, x, d_recip=lambda den, e, f: -1.0 / e ** 2),
+                         lambda w, x: _neuron(w, x, d_exp=lambda neg, dot, e: np.exp(dot)))),
+    ),
+    "sigmoid_neuron": (
+        Mistake("the shortcut applied to the pre-activation",
+                "you computed z(1 - z): the shortcut sigma(1 - sigma) is applied to "
+                "s = sigma(z), the neuron's output, not to z. Compute s first, then s * (1 - s).",
+                returns=lambda w, x: _shortcut(w, x, local=lambda z, s: z * (1 - z))),
+        Mistake("bias gradient forgotten",
+                "w2 is added to the dot product, so its gradient is dz itself: dw[2] = dz. dw has "
+                "three entries, like w.",
+                returns=(lambda w, x: _shortcut(w, x, bias=False),
+                         lambda w, x: _shortcut(w, x, bias=None))),
+        Mistake("sigma instead of its derivative",
+                "dsigma/dz is sigma(z)(1 - sigma(z)), not sigma(z) itself.",
+                returns=lambda w, x: _shortcut(w, x, local=lambda z, s: s)),
+        Mistake("multiply gate: own input instead of the other",
+                "in w0 * x0 each factor's gradient is the other factor: dw0 = x0 * dz and "
+                "dx0 = w0 * dz (and the same for w1, x1).",
+                returns=lambda w, x: _shortcut(w, x, own_input=True)),
+        Mistake("one factor only",
+                "1 - sigma(z) is only one factor of dsigma/dz = sigma(z)(1 - sigma(z)).",
+                returns=lambda w, x: _shortcut(w, x, local=lambda z, s: 1 - s)),
+    ),
+    # [D1-D4]
+    "Value": (
+        Mistake("= instead of +=",
+                "a node used twice (a * a, a + a, or a feeding two operations) must receive the "
+                "sum of both contributions; `self.grad = ...` in a _backward overwrites the "
+                "first one. Accumulate: self.grad += ... and other.grad += ....",
+                returns=_engines(_AssignInAddAndMul, _AssignInAdd, _AssignInMul,
+                                 _AssignEverywhere)),
+        Mistake("backward not in topological order",
+                "a node may pass its grad on only once it is complete, after every node that "
+                "uses it has passed its own: build the topological order by depth-first search "
+                "(a node appended after all its inputs), seed self.grad = 1.0, then call "
+                "node._backward() for node in reversed(topo).",
+                returns=_engines(_TopologicalOrderNotReversed, _DepthFirstFromTheOutput,
+                                 _BreadthFirstFromTheOutput)),
+        Mistake("output gradient not seeded with 1",
+                "every gradient came out 0, as when backward does not set self.grad = 1.0 on "
+                "the output before the loop (df/df = 1; with 0, every product of the chain rule "
+                "is 0). If you do seed it, check that the loop calls node._backward() with its "
+                "parentheses.",
+                returns=_engines(_NotSeeded)),
+        Mistake("multiply gate: own input instead of the other",
+                "in out = self * other each factor's gradient is the other factor: "
+                "self.grad += other.data * out.grad and other.grad += self.data * out.grad.",
+                returns=_engines(_MulOwnInput)),
+        Mistake("x ** n without n x^(n-1)",
+                "the local gradient of x ** n is n * x ** (n - 1): "
+                "self.grad += n * self.data ** (n - 1) * out.grad.",
+                # only engines whose division is its own operation: where a / b is
+                # a * b ** -1, a wrong ** also changes the division's gradient, and that looks
+                # like other mistakes of a division written out (see the next mistake)
+                returns=_engines(_PowWithoutFactor, _PowWithoutN, _PowWithoutMinusOne,
+                                 styles=(_direct_style,))),
+        Mistake("division: the minus sign of -a/b^2 lost",
+                "the gradient of a / b with respect to b is -a/b^2 (a/b falls as b grows, for "
+                "a > 0); the minus sign is missing. If your division goes through b ** -1 "
+                "(a * b ** -1, or other * self ** -1 in __rtruediv__), the minus comes from the "
+                "factor n = -1 of the power rule n * x ** (n - 1).",
+                returns=engine_check(_DivisionWithoutMinus)),
+        Mistake("the sigmoid shortcut applied to the input",
+                "you computed x(1 - x): the shortcut sigma(1 - sigma) is applied to the output "
+                "s = sigma(x) (out.data), not to the input self.data.",
+                returns=_engines(_SigmoidShortcutOnInput)),
+        Mistake("the tanh shortcut applied to the input",
+                "you computed 1 - x^2: the local gradient of tanh is 1 - t^2 with t = tanh(x), "
+                "the output (out.data), not the input self.data.",
+                returns=_engines(_TanhShortcutOnInput)),
+        Mistake("reflected operators with the operands swapped",
+                "2 - a calls a.__rsub__(2), which must compute other - self (2 - a), not "
+                "self - other; likewise __rtruediv__ computes other / self.",
+                returns=_engines(_ReflectedSwapped, _RsubSwapped, _RtruedivSwapped)),
+        Mistake("a number not wrapped in a Value",
+                "a plain number (the 2 of a + 2 or a * 2) has no .data: at the start of each "
+                "operation with two operands wrap it, other = other if isinstance(other, Value) "
+                "else Value(other).",
+                raises=AttributeError, message_contains="has no attribute 'data'"),
+    ),
+    # [D11]
+    "numerical_gradient": (
+        Mistake("forward difference instead of central",
+                "(f(x + h) - f(x)) / h is one-sided, with an error of order h; the central "
+                "difference (f(x + h) - f(x - h)) / (2h) has an error of order h^2.",
+                returns=(_forward_difference, _backward_difference)),
+        Mistake("a step so small that round-off dominates",
+                "f is only accurate to about 1e-16 |f|, so the difference quotient carries a "
+                "rounding error of about 1e-16 |f| / h (1e-4 |f| for h = 1e-12): a tiny h is "
+                "worse, not better. Use the default h = 1e-5.",
+                returns=tuple((lambda f, x, h=step: _central(f, x, h))
+                              for step in (1e-12, 1e-13, 1e-14, 1e-15, 1e-11, 1e-10))),
+        Mistake("divided by h instead of 2h",
+                "x + h and x - h lie 2h apart: divide their difference by 2 * h.",
+                returns=_central_over_h),
+        Mistake("all entries shifted at once",
+                "x + h adds h to every entry of x; shift one entry at a time (x[i] + h, the "
+                "others unchanged), so that entry i of the gradient is the slope along x[i] only.",
+                returns=_all_entries_at_once),
+        _numerical_in_place("numerical_gradient"),
+    ),
+    "rel_error": (
+        Mistake("no guard against dividing by zero",
+                "where a and b are both 0, |a - b| / (|a| + |b|) is 0/0 = NaN; divide by "
+                "np.maximum(1e-8, |a| + |b|) instead.",
+                returns=lambda a, b: np.max(np.abs(_arr(a) - _arr(b))
+                                            / (np.abs(_arr(a)) + np.abs(_arr(b)))),
+                raises=ZeroDivisionError, warns=True),
+        Mistake("divided by |a| only",
+                "you divided by |a|: the relative error divides by |a| + |b| (with the floor "
+                "1e-8), so that it does not depend on which of the two is the reference.",
+                returns=(lambda a, b: np.max(np.abs(_arr(a) - _arr(b))
+                                             / np.maximum(1e-8, np.abs(_arr(a)))),
+                         lambda a, b: np.max(np.abs(_arr(a) - _arr(b)) / np.abs(_arr(a))))),
+        Mistake("divided by |b| or max(|a|, |b|)",
+                "the relative error divides by the sum |a| + |b| (with the floor 1e-8), not by "
+                "|b| alone or by the larger of the two, max(|a|, |b|).",
+                returns=tuple(lambda a, b, d=d: np.max(np.abs(_arr(a) - _arr(b)) / d(a, b))
+                              for d in (lambda a, b: np.maximum(1e-8, np.abs(_arr(b))),
+                                        lambda a, b: np.abs(_arr(b)),
+                                        lambda a, b: np.maximum(1e-8, np.maximum(
+                                            np.abs(_arr(a)), np.abs(_arr(b)))),
+                                        lambda a, b: np.maximum(np.abs(_arr(a)),
+                                                                np.abs(_arr(b)))))),
+        Mistake("no maximum over the elements",
+                "rel_error returns one number, the largest of the elementwise errors: "
+                "np.max(...) of the array.",
+                returns=lambda a, b: (np.abs(_arr(a) - _arr(b))
+                                      / np.maximum(1e-8, np.abs(_arr(a)) + np.abs(_arr(b))))),
+        Mistake("mean instead of max",
+                "the relative error is the largest elementwise error (np.max): a mean lets one "
+                "wrong entry hide among many right ones.",
+                returns=lambda a, b: np.mean(np.abs(_arr(a) - _arr(b)) / np.maximum(
+                    1e-8, np.abs(_arr(a)) + np.abs(_arr(b))))),
+        Mistake("norms instead of elementwise",
+                "||a - b|| / (||a|| + ||b||) compares whole vectors, so a small entry's error is "
+                "lost next to large entries; take the elementwise ratio "
+                "|a - b| / max(1e-8, |a| + |b|) and its maximum.",
+                returns=lambda a, b: (np.linalg.norm(_arr(a) - _arr(b))
+                                      / max(1e-8, np.linalg.norm(_arr(a))
+                                            + np.linalg.norm(_arr(b))))),
+    ),
+    # [D5]
+    "numerical_jacobian": (
+        Mistake("Jacobian transposed",
+                "row i of the Jacobian is the gradient of output f_i, so J has shape (M, N) "
+                "and J[i, j] = df_i/dx_j: the difference quotient of shifting x_j is column j, "
+                "not row j (np.stack(columns, axis=1), or return the transpose).",
+                returns=lambda f, x, h=1e-5: _jacobian(f, x, h).T),
+        Mistake("forward difference instead of central",
+                "(f(x + h) - f(x)) / h is one-sided, with an error of order h; the central "
+                "difference (f(x + h) - f(x - h)) / (2h) has an error of order h^2.",
+                returns=(_jacobian_forward, _jacobian_backward)),
+        Mistake("divided by h instead of 2h",
+                "x + h and x - h lie 2h apart: divide their difference by 2 * h.",
+                returns=_jacobian_over_h),
+        Mistake("all entries shifted at once",
+                "x + h adds h to every entry of x, so every column came out the same; shift one "
+                "entry x_j at a time to get column j.",
+                returns=_jacobian_all_at_once),
+        _numerical_in_place("numerical_jacobian"),
+    ),
+}
+
+
 CATALOGUES: dict[str, dict[str, tuple[Mistake, ...]]] = {
     "01_activations_and_losses": ACTIVATIONS_AND_LOSSES,
+    "02_backprop_by_hand": BACKPROP_BY_HAND,
 }
 
 

@@ -96,8 +96,8 @@ class Mistake:
         a wrong implementation with the same signature (or a tuple of variants of it, e.g. one
         per epsilon that students use); the mistake is recognised when the received value
         equals the value of one of them on the same input (within the check's tolerance) in
-        every output, and no other mistake's does (an ambiguous match gives no hint). A received inf or NaN where a finite value was expected never
-        matches.
+        every output, and no other mistake's does (an ambiguous match gives no hint). A received
+        inf or NaN where a finite value was expected never matches.
     raises
         an exception type (or tuple of types), optionally with ``message_contains``.
     mutates

@@ -440,10 +440,13 @@ KINDS = ("graded", "hand-graded", "demonstrated", "cited")
 
 
 def _code(cell):
+    """The cell's code as the kernel runs it (IPython's syntax read by IPython), parsed."""
     import ast
 
+    from course_tools.ipython_code import kernel_code
+
     try:
-        return ast.parse(re.sub(r"^\s*[%!].*$", "", "".join(cell.get("source", "")), flags=re.M))
+        return ast.parse(kernel_code("".join(cell.get("source", ""))))
     except SyntaxError:
         return None
 

@@ -33,6 +33,8 @@ from pathlib import Path
 import nbformat
 import numpy as np
 
+from course_tools.ipython_code import kernel_code
+
 from .material import HERE, nbgrader_meta
 
 LARGE = 100.0
@@ -141,7 +143,7 @@ def _widget_problems(nb, functions: set[str]) -> list[str]:
         if cell.cell_type != "code" or nbgrader_meta(cell).get("grade"):
             continue
         try:
-            tree = ast.parse(re.sub(r"^[%!].*$", "", cell.source, flags=re.M))
+            tree = ast.parse(kernel_code(cell.source))
         except SyntaxError:
             continue
         for node in ast.walk(tree):

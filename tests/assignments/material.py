@@ -166,6 +166,10 @@ class Assignment:
 
 ASSIGNMENTS: list[Assignment] = [Assignment(name) for name in list_assignments(COURSE_ROOT)]
 
+#: The assignment whose cells the grading machinery's own tests name (the red-team corpus, the
+#: static scan, the output cap, the zygote, the similarity report): a specimen, not a subject.
+SPECIMEN = Assignment("01_activations_and_losses")
+
 
 def primary() -> Assignment:
     """The assignment that single-assignment tests use: ``COURSE_TEST_ASSIGNMENT`` or the first."""

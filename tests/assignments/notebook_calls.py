@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import functools
+import importlib.util
 import inspect
 import io
 import re
@@ -32,9 +33,11 @@ from nbgrader.utils import is_grade, is_solution
 
 from course_lib import grading
 from course_lib.grading import check_function as _real_check_function
+from course_lib.grading import engine_check
 from course_tools.generate import strip_region_markers
+from course_tools.ipython_code import kernel_code, outside_kernel_namespace
 
-__all__ = ["CheckCall", "check_calls", "answer_key_functions"]
+__all__ = ["CheckCall", "check_calls", "answer_key_functions", "load", "student_function"]
 
 _HIDDEN_BEGIN = re.compile(r"^\s*#+\s*BEGIN HIDDEN TESTS\s*$")
 _HIDDEN_END = re.compile(r"^\s*#+\s*END HIDDEN TESTS\s*$")
@@ -89,12 +92,6 @@ def _meta(cell) -> dict:
     return cell.get("metadata", {}).get("nbgrader", {})
 
 
-def _python_only(source: str) -> str:
-    """Drop IPython line magics and shell escapes (``%matplotlib inline``, ``!pip``)."""
-    return "\n".join("" if re.match(r"^\s*[%!]", line) else line
-                     for line in source.split("\n"))
-
-
 def _hidden_lines(source: str) -> tuple[str, set[int]]:
     """The source with hidden-test markers blanked (line numbers kept) and its hidden lines."""
     lines, hidden, inside = source.split("\n"), set(), False
@@ -116,7 +113,8 @@ class _Recording:
 
 def _record(path: Path) -> _Recording:
     nb = nbformat.read(path, as_version=4)
-    namespace: dict = {"__name__": f"notebook_{path.stem}"}
+    # The names IPython gives every cell; magics run as the re-check runs them.
+    namespace: dict = outside_kernel_namespace({"__name__": f"notebook_{path.stem}"})
     recording = _Recording()
     hidden_lines: dict[str, set[int]] = {}
 
@@ -175,11 +173,9 @@ def _run_cells(path, nb, namespace, recording, hidden_lines, recording_check_fun
             source, tag = cell.source, f"<setup {grade_id}>"
         else:
             continue
-        if cell.source.lstrip().startswith("%%"):
-            continue  # a cell magic is not Python
         try:
             with contextlib.redirect_stdout(io.StringIO()):  # the cells' "... is correct."
-                exec(compile(_python_only(source), tag, "exec"), namespace)
+                exec(compile(kernel_code(source), tag, "exec"), namespace)
         except Exception as exc:
             raise RuntimeError(f"{path.name}: cell {grade_id!r} of the answer key raised "
                                f"{type(exc).__name__}: {exc}") from exc
@@ -210,4 +206,26 @@ def check_calls(source_notebook: Path) -> list[CheckCall]:
 def answer_key_functions(source_notebook: Path) -> dict[str, Callable]:
     """The functions that the notebook's solution cells define, as the answer key writes them."""
     return dict(_recording(source_notebook).functions)
+
+
+def load(path: Path):
+    """A Python file of an assignment's test folder (not a package), as a module."""
+    spec = importlib.util.spec_from_file_location(f"{path.parent.name}_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def student_function(source_notebook: Path, function: str, code: str):
+    """What a student's solution cell defines under ``function``, exec'd beside np, math and
+    the answer key's other functions; a class (an engine) comes back wrapped in
+    ``engine_check``, so that it is checked like a function."""
+    import math
+
+    import numpy as np
+
+    namespace = {"np": np, "math": math, **answer_key_functions(source_notebook)}
+    exec(compile(code, f"<student {function}>", "exec"), namespace)
+    found = namespace[function]
+    return engine_check(found) if isinstance(found, type) else found
 

@@ -8,65 +8,57 @@ on any public check; the answer key must pass every public and hidden check.
 """
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 import pytest
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent.parent
-sys.path.insert(0, str(ROOT))
+from course_lib.mistakes import CATALOGUES, mistakes_for
 
-from course_lib.mistakes import CATALOGUES, mistakes_for  # noqa: E402
-from course_tools.generate import list_assignments  # noqa: E402
-from tests.assignments.notebook_calls import check_calls  # noqa: E402
-from tests.assignments.test_realistic_mistakes import (  # noqa: E402
-    load, notebook, student_function)
-
-ASSIGNMENTS = list_assignments(ROOT)
+from .material import ASSIGNMENTS, COURSE_ROOT
+from .notebook_calls import check_calls, load, student_function
 
 
 def catalogue_cases():
     for assignment in ASSIGNMENTS:
-        for fn, mistakes in CATALOGUES.get(assignment, {}).items():
+        for fn, mistakes in CATALOGUES.get(assignment.name, {}).items():
             for name in sorted({m.name for m in mistakes}):
                 yield pytest.param(assignment, fn, name, id=f"{assignment}-{fn}-{name}")
 
 
-def public_calls(assignment: str, fn: str):
-    return [c for c in check_calls(notebook(assignment)) if c.function == fn and not c.hidden]
+def public_calls(assignment, fn: str):
+    return [c for c in check_calls(assignment.path("source"))
+            if c.function == fn and not c.hidden]
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", ASSIGNMENTS, ids=str)
 def test_every_graded_function_has_three_named_mistakes(assignment):
-    assert assignment in CATALOGUES, (
-        f"{assignment} has no mistake catalogue: add CATALOGUES[{assignment!r}] to "
+    assert assignment.name in CATALOGUES, (
+        f"{assignment} has no mistake catalogue: add CATALOGUES[{assignment.name!r}] to "
         f"course_lib/mistakes.py and bind it in the setup cell with mistakes_for")
-    graded = {c.function for c in check_calls(notebook(assignment))}
-    catalogue = mistakes_for(assignment)
+    graded = {c.function for c in check_calls(assignment.path("source"))}
+    catalogue = mistakes_for(assignment.name)
     short = {fn: sorted({m.name for m in catalogue.get(fn, ())}) for fn in graded
              if len({m.name for m in catalogue.get(fn, ())}) < 3}
     assert not short, f"{assignment}: functions with fewer than 3 named mistakes: {short}"
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", ASSIGNMENTS, ids=str)
 def test_every_catalogued_mistake_has_a_wrong_implementation(assignment):
-    path = HERE / assignment / "wrong_implementations.py"
-    assert path.exists(), f"{assignment}: {path.relative_to(ROOT)} is missing"
+    path = assignment.folder / "wrong_implementations.py"
+    assert path.exists(), f"{assignment}: {path.relative_to(COURSE_ROOT)} is missing"
     wrong = load(path).WRONG
-    catalogue = {(fn, m.name) for fn, ms in CATALOGUES.get(assignment, {}).items() for m in ms}
+    catalogue = {(fn, m.name) for fn, ms in CATALOGUES.get(assignment.name, {}).items()
+                 for m in ms}
     assert not catalogue - set(wrong), f"{assignment}: no wrong implementation for {sorted(catalogue - set(wrong))}"
     assert not set(wrong) - catalogue, f"{assignment}: not in the catalogue: {sorted(set(wrong) - catalogue)}"
 
 
 @pytest.mark.parametrize("assignment,fn,name", list(catalogue_cases()))
 def test_the_mistake_fails_a_public_check_with_its_own_hint(assignment, fn, name):
-    material = load(HERE / assignment / "wrong_implementations.py")
+    material = load(assignment.folder / "wrong_implementations.py")
     code = material.WRONG[(fn, name)]
-    func = student_function(assignment, fn, code)
+    func = student_function(assignment.path("source"), fn, code)
     calls = public_calls(assignment, fn)
     assert calls, f"{assignment}: no public check of {fn}"
-    others = ({m.name for m in mistakes_for(assignment)[fn]} - {name}
+    others = ({m.name for m in mistakes_for(assignment.name)[fn]} - {name}
               - getattr(material, "ALSO_RIGHT", {}).get((fn, name), set()))
     own_hint = False
     for call in calls:
@@ -78,8 +70,8 @@ def test_the_mistake_fails_a_public_check_with_its_own_hint(assignment, fn, name
                       f"({', '.join(str(c) for c in calls)})")
 
 
-@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.parametrize("assignment", ASSIGNMENTS, ids=str)
 def test_the_answer_key_passes_every_check_without_a_hint(assignment):
-    failed = [f"{c}: {c.answer_key_failure}" for c in check_calls(notebook(assignment))
+    failed = [f"{c}: {c.answer_key_failure}" for c in check_calls(assignment.path("source"))
               if c.answer_key_failure]
     assert not failed, "the answer key fails:\n" + "\n".join(failed)

@@ -7,60 +7,37 @@ to print the measured shares.
 """
 from __future__ import annotations
 
-import importlib.util
-import math
 import sys
-from collections import Counter
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent.parent
-sys.path.insert(0, str(ROOT))
+if __name__ == "__main__":  # run as a script: the course's folder is the import root
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from course_tools.generate import list_assignments  # noqa: E402
-from tests.assignments.notebook_calls import answer_key_functions, check_calls  # noqa: E402
+from tests.assignments.material import ASSIGNMENTS as ALL_ASSIGNMENTS  # noqa: E402
+from tests.assignments.notebook_calls import check_calls, load, student_function  # noqa: E402
 
-ASSIGNMENTS = [a for a in list_assignments(ROOT)
-               if (HERE / a / "realistic_mistakes.py").exists()]
+ASSIGNMENTS = [a for a in ALL_ASSIGNMENTS if (a.folder / "realistic_mistakes.py").exists()]
 SHARE_OF_RIGHT_HINTS = 0.90
-
-
-def load(path: Path):
-    spec = importlib.util.spec_from_file_location(f"{path.parent.name}_{path.stem}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def notebook(assignment: str) -> Path:
-    return next((ROOT / "source" / assignment).glob("*.ipynb"))
-
-
-def student_function(assignment: str, function: str, code: str):
-    """The function of a solution cell, exec'd beside np, math and the answer key's others."""
-    namespace = {"np": np, "math": math, **answer_key_functions(notebook(assignment))}
-    exec(compile(code, f"<student {function}>", "exec"), namespace)
-    return namespace[function]
 
 
 def hints_of(message: str | None, catalogue_names) -> set[str]:
     return {n for n in catalogue_names if message and f"Hint ({n})" in message}
 
 
-def outcomes(assignment: str) -> list[dict]:
+def outcomes(assignment) -> list[dict]:
     """Per entry: whether it failed a public check, and the hints it got on the public checks."""
-    corpus = load(HERE / assignment / "realistic_mistakes.py").REALISTIC_MISTAKES
-    expected = load(HERE / assignment / "realistic_expected.py")
-    calls = [c for c in check_calls(notebook(assignment)) if not c.hidden]
+    corpus = load(assignment.folder / "realistic_mistakes.py").REALISTIC_MISTAKES
+    expected = load(assignment.folder / "realistic_expected.py")
+    notebook = assignment.path("source")
+    calls = [c for c in check_calls(notebook) if not c.hidden]
     results = []
     for index, entry in enumerate(corpus):
         fn = entry["function"]
         mine = [c for c in calls if c.function == fn]
         names = {m.name for c in mine for m in c.mistakes}
-        func = student_function(assignment, fn, entry["code"])
+        func = student_function(notebook, fn, entry["code"])
         messages = [c.failure(func) for c in mine]
         want = expected.EXPECTED.get(index, "missing")
         want = set(want) if isinstance(want, tuple) else ({want} if want else set())
@@ -79,7 +56,7 @@ def shares(results) -> dict[str, float]:
             "no hint": sum(not r["got"] for r in results) / n}
 
 
-@pytest.fixture(scope="module", params=ASSIGNMENTS)
+@pytest.fixture(scope="module", params=ASSIGNMENTS, ids=str)
 def measured(request):
     results = outcomes(request.param)
     print(f"\n{request.param}: " + ", ".join(f"{k} {v:.0%}" for k, v in shares(results).items()))

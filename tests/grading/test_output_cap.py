@@ -17,12 +17,11 @@ from nbgrader.utils import determine_grade
 
 from course_tools.output_cap import CapOutputBytes, cap_outputs, json_size
 
-from ..assignments.material import Assignment
+from ..assignments.material import SPECIMEN
 from ..pipeline.test_nbgrader_pipeline import nbgrader
 from .test_parallel_grade import all_grades, course_copy, with_code_appended
 
-# The cap is shown on assignment 01's cells (sigmoid, relu): a specimen, not the subject.
-SPECIMEN = Assignment("01_activations_and_losses")
+# The cap is shown on the specimen's cells (sigmoid, relu).
 ASSIGNMENT, NOTEBOOK = SPECIMEN.name, SPECIMEN.notebook
 
 

@@ -34,7 +34,8 @@ import pytest
 
 from course_tools.generate import tool_environment
 
-from ..assignments.material import ASSIGNMENTS, Assignment, answers_of, build_submission, primary
+from ..assignments.material import (ASSIGNMENTS, SPECIMEN, Assignment, answers_of,
+                                    build_submission, primary)
 from ..conftest import course_copy, grading_overrides
 
 pytestmark = pytest.mark.slow
@@ -43,7 +44,7 @@ HERE = Path(__file__).parent
 CORPUS_CHEATS = tomllib.loads((HERE / "red_team" / "cheats.toml").read_text())["cheat"]
 CORPUS_FAULTS = tomllib.loads((HERE / "red_team" / "kernel_faults.toml").read_text())["fault"]
 #: The assignment whose cells the corpus names.
-CORPUS_ASSIGNMENT = Assignment("01_activations_and_losses")
+CORPUS_ASSIGNMENT = SPECIMEN
 CELL_TIMEOUT = 10
 
 
@@ -126,9 +127,9 @@ class Corpus:
 
     assignment: Assignment
     serial: bool
-    cheats: list = field(default_factory=list)
-    faults: list = field(default_factory=list)
-    honest: list = field(default_factory=list)
+    cheats: list = field(init=False)
+    faults: list = field(init=False)
+    honest: list = field(init=False)
 
     def __post_init__(self):
         # A parallel batch always uses the moved corpus, also on the corpus's own assignment

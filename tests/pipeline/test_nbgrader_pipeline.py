@@ -19,7 +19,7 @@ import pytest
 
 from course_tools.generate import tool_environment
 
-from ..assignments.material import ASSIGNMENTS, Assignment, primary
+from ..assignments.material import ASSIGNMENTS, SPECIMEN, Assignment, primary
 from ..conftest import course_copy, grading_overrides
 
 pytestmark = pytest.mark.slow
@@ -33,7 +33,6 @@ CASE_IDS = [f"{a.name}:{spec['student']}" for a, spec in CASES]
 
 # The grading machinery's own tests (static scan, zygote, similarity report) use assignment 01's
 # notebook and fixtures as a specimen: they name its cells.
-SPECIMEN = Assignment("01_activations_and_losses")
 ASSIGNMENT, NOTEBOOK = SPECIMEN.name, SPECIMEN.notebook
 SUBMISSIONS = SPECIMEN.folder / "fixtures"
 
@@ -47,12 +46,6 @@ def nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "nbgrader", *args,
                            f"--CourseDirectory.root={course}"],
                           cwd=course, capture_output=True, text=True, env=tool_environment())
-
-
-def build_fixture(assignment: Assignment, course: Path, spec: dict):
-    """The notebook of one fixture submission, from the course copy's release and source."""
-    return assignment.build(spec, assignment.read("release", course),
-                            assignment.read("source", course))
 
 
 class _Text(HTMLParser):
@@ -99,11 +92,12 @@ def grade_fixtures(assignment: Assignment, generated_course: Path, target: Path,
     course = course_copy(generated_course, target)
     name, notebook = assignment.name, assignment.notebook
     digests = {}
+    release_nb, source_nb = assignment.read("release", course), assignment.read("source", course)
     for spec in assignment.fixtures:
         folder = course / "submitted" / spec["student"] / name
         folder.mkdir(parents=True)
         path = folder / f"{notebook}.ipynb"
-        nbformat.write(build_fixture(assignment, course, spec), path)
+        nbformat.write(assignment.build(spec, release_nb, source_nb), path)
         digests[path] = digest(path)
     if parallel:
         autograde = subprocess.run(
@@ -118,12 +112,6 @@ def grade_fixtures(assignment: Assignment, generated_course: Path, target: Path,
     return dict(course=course, autograde=autograde, feedback=feedback, export=export,
                 digests=digests, source=assignment.read("source", course),
                 assignment=assignment, students=[s["student"] for s in assignment.fixtures])
-
-
-@pytest.fixture
-def graded_batches(fixture_batches):
-    """assignment -> its graded batch (tests/conftest.py grades each once per session)."""
-    return fixture_batches
 
 
 def feedback_page(graded: dict, student: str) -> Path:
@@ -143,8 +131,8 @@ def grades_of(graded: dict, student: str) -> dict:
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS, ids=str)
-def test_every_command_succeeds(graded_batches, assignment):
-    graded = graded_batches(assignment)
+def test_every_command_succeeds(fixture_batches, assignment):
+    graded = fixture_batches(assignment)
     for step in ("autograde", "feedback", "export"):
         result = graded[step]
         assert result.returncode == 0, (f"{assignment}: nbgrader {step} failed:\n"
@@ -166,8 +154,8 @@ def test_the_fixtures_cover_what_the_standard_asks(assignment):
 
 
 @pytest.mark.parametrize("assignment,spec", CASES, ids=CASE_IDS)
-def test_each_submission_scores_as_the_manifest_says(graded_batches, assignment, spec):
-    grades = grades_of(graded_batches(assignment), spec["student"])
+def test_each_submission_scores_as_the_manifest_says(fixture_batches, assignment, spec):
+    grades = grades_of(fixture_batches(assignment), spec["student"])
     auto = {name: (score, top) for name, (score, top, is_auto) in grades.items() if is_auto}
     assert auto, "no autograded cells found in the gradebook"
     fails = set(auto) if spec["fails"] == "all" else set(spec["fails"])
@@ -179,8 +167,8 @@ def test_each_submission_scores_as_the_manifest_says(graded_batches, assignment,
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS, ids=str)
-def test_answer_key_earns_every_automatic_point_and_release_none(graded_batches, assignment):
-    graded = graded_batches(assignment)
+def test_answer_key_earns_every_automatic_point_and_release_none(fixture_batches, assignment):
+    graded = fixture_batches(assignment)
     release = next(s["student"] for s in assignment.fixtures if s["base"] == "release")
     key = grades_of(graded, "answer_key")
     blank = grades_of(graded, release)
@@ -197,8 +185,8 @@ FEEDBACK_CASES = [(a, s) for a, s in CASES if "hint" in s or "feedback_contains"
 
 @pytest.mark.parametrize("assignment,spec", FEEDBACK_CASES,
                          ids=[f"{a.name}:{s['student']}" for a, s in FEEDBACK_CASES])
-def test_feedback_names_the_mistake(graded_batches, assignment, spec):
-    page = feedback_page(graded_batches(assignment), spec["student"])
+def test_feedback_names_the_mistake(fixture_batches, assignment, spec):
+    page = feedback_page(fixture_batches(assignment), spec["student"])
     assert page.exists(), f"no feedback for {spec['student']}"
     text = visible_text(page.read_text())
     for expected in [spec.get("hint"), *spec.get("feedback_contains", [])]:
@@ -219,8 +207,8 @@ def _public_check_line(source_nb) -> str:
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS, ids=str)
-def test_feedback_never_shows_a_hidden_test(graded_batches, assignment):
-    graded = graded_batches(assignment)
+def test_feedback_never_shows_a_hidden_test(fixture_batches, assignment):
+    graded = fixture_batches(assignment)
     region = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.S)
     # Lines that also stand, whole or in part, outside the hidden regions give nothing away.
     visible = re.sub(r"\s+", " ", " ".join(region.sub("", c.source) for c in graded["source"].cells))
@@ -241,8 +229,8 @@ def test_feedback_never_shows_a_hidden_test(graded_batches, assignment):
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS, ids=str)
-def test_a_kernel_fault_is_interrupted_and_the_batch_finishes(graded_batches, assignment):
-    graded = graded_batches(assignment)
+def test_a_kernel_fault_is_interrupted_and_the_batch_finishes(fixture_batches, assignment):
+    graded = fixture_batches(assignment)
     order = [c.metadata["nbgrader"]["grade_id"] for c in graded["source"].cells
              if c.metadata.get("nbgrader", {}).get("grade_id")]
     for spec in (s for s in assignment.fixtures if s.get("fault")):
@@ -259,14 +247,14 @@ def test_a_kernel_fault_is_interrupted_and_the_batch_finishes(graded_batches, as
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS, ids=str)
-def test_submissions_are_unchanged_by_grading(graded_batches, assignment):
-    for path, before in graded_batches(assignment)["digests"].items():
+def test_submissions_are_unchanged_by_grading(fixture_batches, assignment):
+    for path, before in fixture_batches(assignment)["digests"].items():
         assert digest(path) == before, f"grading changed the submission {path}"
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS, ids=str)
-def test_export_agrees_with_the_gradebook(graded_batches, assignment):
-    graded = graded_batches(assignment)
+def test_export_agrees_with_the_gradebook(fixture_batches, assignment):
+    graded = fixture_batches(assignment)
     rows = list(csv.DictReader((graded["course"] / "grades.csv").open()))
     by_student = {r["student_id"]: r for r in rows if r["assignment"] == assignment.name}
     assert set(by_student) == set(graded["students"])

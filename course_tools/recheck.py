@@ -5,8 +5,9 @@ can patch ``builtins``, numpy, the test helpers or IPython itself so that a fail
 nothing and "passes". So after nbgrader has executed a notebook, `RecheckOutsideKernel` runs each
 autograded test cell a second time, in the trusted grading process, with the instructor's own
 imports. The student's functions are not imported into that process: every call goes to a fresh
-sandboxed process that ran the student's cells (`course_tools.student_runner`), and only plain
-numbers come back. A check that fails there fails the cell, whatever the kernel printed; the
+sandboxed process that ran the student's cells (`course_tools.student_runner`), and only data
+comes back: numbers, arrays, strings, and handles to the student's other objects (a node of their
+``Value``), on which a test cell can compute only by asking the student's process again. A check that fails there fails the cell, whatever the kernel printed; the
 score of a cell is therefore never more than the score its code earns on honest numbers.
 """
 from __future__ import annotations
@@ -27,6 +28,7 @@ import tempfile
 import time
 import warnings
 from pathlib import Path
+from typing import Callable
 
 import nbformat
 import numpy as np
@@ -54,22 +56,37 @@ class LineChannel:
     MAX_LINE_BYTES = 256 * 2**20
     _pending = b""
 
-    def exchange(self, message: dict, timeout: float) -> dict:
+    def exchange(self, message: dict, timeout: float, callbacks: dict | None = None) -> dict:
+        """Send a request and return its answer, answering the callbacks asked for meanwhile.
+
+        ``callbacks`` maps a number to a function of the test cell that the request passed to
+        the student's code; the whole exchange, callbacks included, gets ``timeout`` seconds.
+        """
         message = dict(message, timeout=timeout)
+        self._write(message)
+        deadline = time.monotonic() + timeout + 5.0
+        while True:
+            line = self._read_line(max(0.0, deadline - time.monotonic()))
+            if line is None:
+                self.close()
+                raise RunnerError("the student's code did not answer in time")
+            if not line:
+                raise RunnerError("the student's code process died (memory, a signal, or os._exit)")
+            try:
+                answer = json.loads(line)
+            except ValueError:
+                raise RunnerError("the student's code process answered something unreadable")
+            if not isinstance(answer, dict):
+                raise RunnerError("the student's code process answered something unreadable")
+            if "callback" not in answer:
+                return answer
+            self._write(answer_callback(answer, callbacks or {}))
+
+    def _write(self, message: dict) -> None:
         try:
             self._send((json.dumps(message) + "\n").encode("utf-8"))
         except (BrokenPipeError, OSError) as exc:
             raise RunnerError(f"the student's code process stopped listening ({exc})")
-        line = self._read_line(timeout + 5.0)
-        if line is None:
-            self.close()
-            raise RunnerError("the student's code did not answer in time")
-        if not line:
-            raise RunnerError("the student's code process died (memory, a signal, or os._exit)")
-        try:
-            return json.loads(line)
-        except ValueError:
-            raise RunnerError("the student's code process answered something unreadable")
 
     def _read_line(self, timeout: float) -> bytes | None:
         """The next line; None when time ran out, b"" when the other end closed."""
@@ -119,10 +136,10 @@ class StudentProcess(LineChannel):
                                      stderr=subprocess.DEVNULL, cwd=self.scratch or workdir,
                                      env=env, bufsize=0)
 
-    def request(self, message: dict, timeout: float) -> dict:
+    def request(self, message: dict, timeout: float, callbacks: dict | None = None) -> dict:
         if self.proc.poll() is not None:
             raise RunnerError("the student's code process has ended")
-        return self.exchange(message, timeout)
+        return self.exchange(message, timeout, callbacks)
 
     def _send(self, data: bytes) -> None:
         self.proc.stdin.write(data)
@@ -150,10 +167,10 @@ class ForkedStudentProcess(LineChannel):
         self.connection, self.scratch, self.zygote = connection, scratch, zygote
         self.closed = False
 
-    def request(self, message: dict, timeout: float) -> dict:
+    def request(self, message: dict, timeout: float, callbacks: dict | None = None) -> dict:
         if self.closed:
             raise RunnerError("the student's code process has ended")
-        return self.exchange(message, timeout)
+        return self.exchange(message, timeout, callbacks)
 
     def _send(self, data: bytes) -> None:
         self.connection.sendall(data)
@@ -346,7 +363,7 @@ def _exception(error: dict) -> Exception:
 
 
 class Opaque:
-    """Stands for an object the student's function returned that is not plain numbers."""
+    """Stands for something the student's process sent that is neither data nor a handle."""
 
     def __init__(self, type_name: str):
         self.type_name = type_name
@@ -355,42 +372,167 @@ class Opaque:
         return f"<{self.type_name} object>"
 
 
-def _to_local(obj):
-    value = decode(obj)
-    if isinstance(value, dict) and "__opaque__" in value:
-        return Opaque(value["__opaque__"])
-    if isinstance(value, tuple):
-        return tuple(_to_local_value(v) for v in value)
-    return value
+def _plain(obj):
+    """Data from the student's process with every reference made opaque (for callbacks)."""
+    return decode(obj, lambda ref: Opaque(str(ref.get("type") or ref.get("__opaque__") or "object")))
 
 
-def _to_local_value(v):
-    if isinstance(v, dict) and "__opaque__" in v:
-        return Opaque(v["__opaque__"])
-    return v
+def answer_callback(request: dict, callbacks: dict) -> dict:
+    """Call the test cell's function the student's code called, on plain data only."""
+    reply: dict = {"op": "callback_return"}
+    function = callbacks.get(request.get("callback"))
+    if function is None:
+        reply["error"] = {"type": "LookupError", "message": "no such function of the test"}
+        return reply
+    try:
+        args = [_plain(a) for a in request.get("args", [])]
+        kwargs = {str(k): _plain(v) for k, v in dict(request.get("kwargs", {})).items()}
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            reply["value"] = encode(function(*args, **kwargs))
+    except Exception as exc:
+        reply["error"] = {"type": type(exc).__name__, "message": str(exc)[:500]}
+    return reply
+
+
+class Remote:
+    """This process's side of one student process: requests, handles, callbacks, warnings."""
+
+    def __init__(self, process, timeout: float):
+        self.process, self.timeout = process, timeout
+        self.callbacks: dict[int, Callable] = {}
+
+    def outgoing(self, value, depth: int = 0):
+        """``value`` for the student's process: data, its own objects by reference, and the
+        test cell's functions as callbacks."""
+        if isinstance(value, StudentFunction) and value._remote is self:
+            return {"__student__": value.__name__}
+        if isinstance(value, StudentObject) and object.__getattribute__(value, "_remote") is self:
+            return {"__handle__": object.__getattribute__(value, "_handle")}
+        if isinstance(value, (tuple, list)) and depth <= 4:
+            items = [self.outgoing(v, depth + 1) for v in value]
+            return {"__tuple__" if isinstance(value, tuple) else "__list__": items}
+        if callable(value) and not isinstance(value, (np.ndarray, np.generic)):
+            number = len(self.callbacks) + 1
+            self.callbacks[number] = value
+            return {"__callback__": number, "name": getattr(value, "__name__", "f")}
+        return encode(value)
+
+    def incoming(self, obj):
+        return decode(obj, self._reference)
+
+    def _reference(self, ref: dict):
+        if "__handle__" in ref and isinstance(ref["__handle__"], int):
+            return StudentObject(self, ref["__handle__"], str(ref.get("type", "object"))[:100])
+        return Opaque(str(ref.get("__opaque__") or "object")[:100])
+
+    def request(self, message: dict):
+        """Send a request about the student's code; its value, or its error raised here."""
+        reply = self.process.request(message, timeout=self.timeout, callbacks=self.callbacks)
+        for category, text in reply.get("warnings", []) or []:
+            warnings.warn(str(text), RuntimeWarning if category == "RuntimeWarning" else UserWarning)
+        if "error" in reply:
+            raise _exception(reply["error"] if isinstance(reply["error"], dict) else {})
+        return reply
+
+    def value(self, message: dict):
+        return self.incoming(self.request(message).get("value"))
 
 
 class StudentFunction:
     """Calls a function of the student's namespace in the student's process."""
 
-    def __init__(self, process: StudentProcess, name: str, timeout: float):
-        self.process, self.__name__, self.timeout = process, name, timeout
+    def __init__(self, remote: Remote, name: str):
+        self._remote, self.__name__ = remote, name
 
     def __call__(self, *args, **kwargs):
-        reply = self.process.request({"op": "call", "name": self.__name__,
-                                      "args": [encode(a) for a in args],
-                                      "kwargs": {k: encode(v) for k, v in kwargs.items()}},
-                                     timeout=self.timeout)
-        for original, after in zip(args, reply.get("args_after", [])):
-            changed = _to_local(after)
+        remote = self._remote
+        message = {"op": "call", "name": self.__name__,
+                   "args": [remote.outgoing(a) for a in args],
+                   "kwargs": {k: remote.outgoing(v) for k, v in kwargs.items()}}
+        reply = remote.process.request(message, timeout=remote.timeout,
+                                       callbacks=remote.callbacks)
+        for original, after in zip(args, reply.get("args_after", []) or []):
+            changed = _plain(after)
             if (isinstance(original, np.ndarray) and isinstance(changed, np.ndarray)
                     and changed.shape == original.shape and original.flags.writeable):
                 original[...] = changed  # mirror an in-place change, so that it is caught
-        for category, text in reply.get("warnings", []):
-            warnings.warn(text, RuntimeWarning if category == "RuntimeWarning" else UserWarning)
+        for category, text in reply.get("warnings", []) or []:
+            warnings.warn(str(text), RuntimeWarning if category == "RuntimeWarning" else UserWarning)
         if "error" in reply:
-            raise _exception(reply["error"])
-        return _to_local(reply.get("value"))
+            raise _exception(reply["error"] if isinstance(reply["error"], dict) else {})
+        return remote.incoming(reply.get("value"))
+
+    def __deepcopy__(self, memo):
+        return self
+
+
+class StudentObject:
+    """An object of the student's process (a node of their ``Value``), used here by handle.
+
+    Arithmetic, public attributes and calls go to the student's process, with Python's own rules
+    applied there; what comes back is data or another handle. Nothing here converts it to a
+    number, an array, a truth value or a container, and names that begin with ``_`` are never
+    asked of the student's object, so a check that needs numbers (``np.asarray``, ``float``)
+    finds none and fails, as it does for any object that is not numbers.
+    """
+
+    __slots__ = ("_remote", "_handle", "_type_name")
+
+    def __init__(self, remote: Remote, handle: int, type_name: str):
+        object.__setattr__(self, "_remote", remote)
+        object.__setattr__(self, "_handle", handle)
+        object.__setattr__(self, "_type_name", type_name)
+
+    def __repr__(self):
+        return f"<{object.__getattribute__(self, '_type_name')} object>"
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return self._remote.value({"op": "getattr", "handle": self._handle, "name": name})
+
+    def __setattr__(self, name, value):
+        if name.startswith("_"):
+            raise AttributeError(f"cannot set {name} of a student's object")
+        self._remote.request({"op": "setattr", "handle": self._handle, "name": name,
+                              "value": self._remote.outgoing(value)})
+
+    def __call__(self, *args, **kwargs):
+        remote = self._remote
+        return remote.value({"op": "call", "handle": self._handle,
+                             "args": [remote.outgoing(a) for a in args],
+                             "kwargs": {k: remote.outgoing(v) for k, v in kwargs.items()}})
+
+    def _operator(self, name: str, *operands):
+        remote = self._remote
+        return remote.value({"op": "operator", "operator": name,
+                             "args": [remote.outgoing(a) for a in operands]})
+
+    def __deepcopy__(self, memo):
+        return self
+
+    def __copy__(self):
+        return self
+
+
+def _binary(name: str):
+    def forward(self, other):
+        return self._operator(name, self, other)
+
+    def reflected(self, other):
+        return self._operator(name, other, self)
+
+    return forward, reflected
+
+
+for _name in ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul"):
+    _forward, _reflected = _binary(_name)
+    setattr(StudentObject, f"__{_name}__", _forward)
+    setattr(StudentObject, f"__r{_name}__", _reflected)
+for _name in ("neg", "pos", "abs"):
+    setattr(StudentObject, f"__{_name}__", lambda self, _op=_name: self._operator(_op, self))
+del _name, _forward, _reflected
 
 
 def _nbgrader(cell) -> dict:
@@ -442,9 +584,13 @@ def recheck_notebook(nb, workdir: Path, course_root: Path, hidden: list[Path], *
         for cell in nb.cells:
             if is_instructor_setup(cell):
                 exec(compile(kernel_code(cell.source), "<setup>", "exec"), trusted)
-    protected = set(trusted)
     process = start_student(workdir, course_root, hidden, use_sandbox=use_sandbox,
                             use_zygote=use_zygote)
+    remote = Remote(process, call_timeout)
+    # One namespace for every test cell, as in the kernel: a name a test cell defines (a
+    # reference function, an input) is there for the later ones, and no student name replaces it.
+    namespace = trusted
+    protected = set(namespace)
     try:
         # Cells run in notebook order, as in the kernel: a test sees the student's functions
         # as they are at that point, and a process that dies takes only the later tests along.
@@ -464,10 +610,9 @@ def recheck_notebook(nb, workdir: Path, course_root: Path, hidden: list[Path], *
                 names = process.request({"op": "names"}, timeout=call_timeout).get("names", [])
             except RunnerError:
                 names = []
-            namespace = {k: v for k, v in trusted.items()}
             for name in names:
-                if name not in protected:
-                    namespace[name] = StudentFunction(process, name, call_timeout)
+                if isinstance(name, str) and name not in protected:
+                    namespace[name] = StudentFunction(remote, name)
             grade_id = _nbgrader(cell)["grade_id"]
             try:
                 with contextlib.redirect_stdout(io.StringIO()):
@@ -476,6 +621,7 @@ def recheck_notebook(nb, workdir: Path, course_root: Path, hidden: list[Path], *
                 verdicts[grade_id] = None
             except (Exception, RunnerError) as exc:
                 verdicts[grade_id] = f"{type(exc).__name__}: {exc}"
+            protected |= {k for k, v in namespace.items() if not isinstance(v, StudentFunction)}
     finally:
         process.close()
     return verdicts

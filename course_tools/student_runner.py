@@ -11,10 +11,18 @@ when the notebook ran (the code it receives is already IPython's transformation 
 `course_tools.ipython_code`, which the shell leaves as it is). The shell keeps no history file.
 
 Requests: ``{"op": "exec", "code": ...}`` runs a cell's code in the student's namespace;
-``{"op": "names"}`` lists the callables it defines; ``{"op": "call", "name", "args", "kwargs"}``
-calls one of them and answers with the value, the arguments as they are afterwards, the warnings
-and the error. Arrays travel as .npy bytes in base64 and are read with ``allow_pickle=False``;
-any other object is answered as an opaque type name, never as something to execute.
+``{"op": "names"}`` lists the callables it defines; ``{"op": "call", "name" or "handle", "args",
+"kwargs"}`` calls one of them (or an object the trusted side holds a handle to) and answers with
+the value, the arguments as they are afterwards, the warnings and the error; ``{"op": "getattr"
+/ "setattr", "handle", "name"}`` and ``{"op": "operator", "operator": "mul", "args"}`` work on
+such objects, so that a test cell can build an expression on the student's own ``Value`` class.
+Numbers, strings, tuples and lists travel as themselves, arrays as .npy bytes in base64 read with
+``allow_pickle=False``; any other object the student's code returns stays here and is answered
+as a handle (a number and a type name), never as something to execute. A function the test cell
+passes (the ``f`` of a gradient check) arrives as a *callback*: calling it writes
+``{"callback": n, "args"}`` on the channel and waits for ``{"op": "callback_return", "value"}``;
+its arguments and value are plain data only. (The student's code can reach the channel through
+such a callback; all it can say there is a value, which it could as well have returned.)
 
 Started with the argument ``zygote`` followed by module names, it is instead a *zygote*: it
 imports those modules once (numpy, matplotlib, the course's widgets: most of a notebook's start-up
@@ -27,6 +35,7 @@ by it (it is not dumpable), so one student's code never reaches the next student
 import base64
 import io
 import json
+import operator
 import os
 import signal
 import sys
@@ -36,18 +45,23 @@ import warnings
 import numpy as np
 
 MAX_ARRAY_BYTES = 64 * 2**20
+MAX_STRING_CHARS = 2**20
+REFERENCES = ("__handle__", "__student__", "__callback__", "__opaque__")
 
 
 class CellTimeout(BaseException):
     """Raised by the alarm when a cell or a call runs too long."""
 
 
-def encode(value, depth=0):
+def encode(value, depth=0, keep=None):
+    """Plain data as JSON; any other object through ``keep`` (a handle) or as an opaque name."""
     if depth > 4:
         return {"__opaque__": "nested too deeply"}
     if isinstance(value, (bool, np.bool_)):
-        return {"__float__": float(value)}
-    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+        return {"__bool__": bool(value)}
+    if isinstance(value, (int, np.integer)):
+        return {"__int__": int(value)}
+    if isinstance(value, (float, np.floating)):
         return {"__float__": float(value)}
     if isinstance(value, np.ndarray) and value.dtype.kind in "biuf" and value.nbytes <= MAX_ARRAY_BYTES:
         buf = io.BytesIO()
@@ -55,24 +69,37 @@ def encode(value, depth=0):
         return {"__nd__": base64.b64encode(buf.getvalue()).decode("ascii")}
     if value is None:
         return None
+    if isinstance(value, str) and len(value) <= MAX_STRING_CHARS:
+        return {"__str__": str(value)}
     if isinstance(value, tuple):
-        return {"__tuple__": [encode(v, depth + 1) for v in value]}
+        return {"__tuple__": [encode(v, depth + 1, keep) for v in value]}
     if isinstance(value, list):
-        return {"__list__": [encode(v, depth + 1) for v in value]}
+        return {"__list__": [encode(v, depth + 1, keep) for v in value]}
+    if keep is not None:
+        return keep(value)
     return {"__opaque__": type(value).__name__}
 
 
-def decode(obj):
+def decode(obj, resolve=None):
+    """The value ``encode`` wrote; references (handles, names, callbacks) through ``resolve``."""
     if isinstance(obj, dict):
         if "__nd__" in obj:
             return np.load(io.BytesIO(base64.b64decode(obj["__nd__"])), allow_pickle=False)
         if "__float__" in obj:
             return float(obj["__float__"])
+        if "__int__" in obj:
+            return int(obj["__int__"])
+        if "__bool__" in obj:
+            return bool(obj["__bool__"])
+        if "__str__" in obj:
+            return str(obj["__str__"])
         if "__tuple__" in obj:
-            return tuple(decode(v) for v in obj["__tuple__"])
+            return tuple(decode(v, resolve) for v in obj["__tuple__"])
         if "__list__" in obj:
-            return [decode(v) for v in obj["__list__"]]
-        return {k: decode(v) for k, v in obj.items()}
+            return [decode(v, resolve) for v in obj["__list__"]]
+        if resolve is not None and any(key in obj for key in REFERENCES):
+            return resolve(obj)
+        return {k: decode(v, resolve) for k, v in obj.items()}
     return obj
 
 
@@ -114,48 +141,137 @@ def student_names(shell):
                   if callable(v) and not k.startswith("_") and not (k in hidden and hidden[k] is v))
 
 
-def run(channel_in, channel_out):
-    shell = new_shell()
-    namespace = shell.user_ns
-    signal.signal(signal.SIGALRM, on_alarm)
-    for line in channel_in:
-        request = json.loads(line)
-        reply = {}
-        signal.setitimer(signal.ITIMER_REAL, float(request.get("timeout", 30)))
+OPERATORS = {"add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul",
+             "neg", "pos", "abs"}
+
+
+class CallbackError(Exception):
+    """A function of the test cell, called back from the student's code, raised or failed."""
+
+
+class Session:
+    """The student's namespace, the objects the trusted side holds handles to, and the channel."""
+
+    def __init__(self, channel_in, channel_out):
+        self.shell = new_shell()
+        self.namespace = self.shell.user_ns
+        self.channel_in, self.channel_out = channel_in, channel_out
+        self.objects = {}
+
+    def send(self, message):
         try:
-            if request["op"] == "exec":
-                result = shell.run_cell(request["code"], store_history=True)
-                error = result.error_before_exec or result.error_in_exec
-                if error is not None:
-                    reply["error"] = {"type": type(error).__name__, "message": str(error)[:2000]}
-            elif request["op"] == "names":
-                reply["names"] = student_names(shell)
-            elif request["op"] == "call":
-                args = [decode(a) for a in request["args"]]
-                kwargs = {k: decode(v) for k, v in request["kwargs"].items()}
-                with warnings.catch_warnings(record=True) as caught, \
-                        np.errstate(over="warn", divide="warn", invalid="warn", under="ignore"):
-                    warnings.simplefilter("always")
-                    try:
-                        value = namespace[request["name"]](*args, **kwargs)
-                        reply["value"] = encode(value)
-                    except Exception as exc:
-                        reply["error"] = {"type": type(exc).__name__, "message": str(exc)[:2000]}
-                reply["args_after"] = [encode(a) for a in args]
-                reply["warnings"] = [[w.category.__name__, str(w.message)[:500]] for w in caught[:10]]
-        except CellTimeout:
-            reply["error"] = {"type": "CellTimeout", "message": "ran out of time"}
-        except BaseException as exc:  # student code: anything may happen; report and go on
-            reply["error"] = {"type": type(exc).__name__,
-                              "message": "".join(traceback.format_exception_only(exc))[-2000:]}
-        finally:
-            signal.setitimer(signal.ITIMER_REAL, 0)
-        try:
-            text = json.dumps(reply)
+            text = json.dumps(message)
         except Exception:
             text = json.dumps({"error": {"type": "EncodingError", "message": "unreadable result"}})
-        channel_out.write(text + "\n")
-        channel_out.flush()
+        self.channel_out.write(text + "\n")
+        self.channel_out.flush()
+
+    def keep(self, obj):
+        """A handle the trusted side can pass back, for an object that is not plain data."""
+        handle = len(self.objects) + 1
+        self.objects[handle] = obj
+        return {"__handle__": handle, "type": type(obj).__name__}
+
+    def resolve(self, ref):
+        if "__handle__" in ref:
+            try:
+                return self.objects[int(ref["__handle__"])]
+            except (KeyError, TypeError, ValueError):
+                raise LookupError("an object the test refers to no longer exists")
+        if "__student__" in ref:
+            return self.namespace[str(ref["__student__"])]
+        if "__callback__" in ref:
+            return self.callback(int(ref["__callback__"]), str(ref.get("name", "f")))
+        return None
+
+    def callback(self, number, name):
+        """A function of the test cell (``f`` of a gradient check): called in the trusted process
+        with plain data, answered with plain data."""
+        session = self
+
+        def test_function(*args, **kwargs):
+            session.send({"callback": number, "args": [encode(a) for a in args],
+                          "kwargs": {k: encode(v) for k, v in kwargs.items()}})
+            line = session.channel_in.readline()
+            if not line:
+                raise SystemExit(0)
+            reply = json.loads(line)
+            if reply.get("op") != "callback_return":
+                raise CallbackError("the grader sent something other than the function's value")
+            if "error" in reply:
+                error = reply["error"]
+                raise CallbackError(f"{name} raised {error.get('type')}: {error.get('message')}")
+            return decode(reply.get("value"))
+
+        test_function.__name__ = test_function.__qualname__ = name
+        return test_function
+
+    def invoke(self, function, args, kwargs, reply):
+        """Call student code; record its value (as a handle if need be), warnings and error."""
+        with warnings.catch_warnings(record=True) as caught, \
+                np.errstate(over="warn", divide="warn", invalid="warn", under="ignore"):
+            warnings.simplefilter("always")
+            try:
+                reply["value"] = encode(function(*args, **kwargs), keep=self.keep)
+            except Exception as exc:
+                reply["error"] = {"type": type(exc).__name__, "message": str(exc)[:2000]}
+        reply["warnings"] = [[w.category.__name__, str(w.message)[:500]] for w in caught[:10]]
+
+    def answer(self, request):
+        reply = {}
+        op = request["op"]
+        if op == "exec":
+            result = self.shell.run_cell(request["code"], store_history=True)
+            error = result.error_before_exec or result.error_in_exec
+            if error is not None:
+                reply["error"] = {"type": type(error).__name__, "message": str(error)[:2000]}
+        elif op == "names":
+            reply["names"] = student_names(self.shell)
+        elif op == "call":
+            args = [decode(a, self.resolve) for a in request["args"]]
+            kwargs = {k: decode(v, self.resolve) for k, v in request["kwargs"].items()}
+            target = (self.resolve({"__handle__": request["handle"]}) if "handle" in request
+                      else self.namespace[request["name"]])
+            self.invoke(target, args, kwargs, reply)
+            reply["args_after"] = [encode(a) for a in args]
+        elif op == "getattr":
+            target = self.resolve({"__handle__": request["handle"]})
+            self.invoke(getattr, (target, str(request["name"])), {}, reply)
+        elif op == "setattr":
+            target = self.resolve({"__handle__": request["handle"]})
+            value = decode(request["value"], self.resolve)
+            self.invoke(setattr, (target, str(request["name"]), value), {}, reply)
+        elif op == "operator":
+            if request["operator"] not in OPERATORS:
+                raise ValueError(f"not an operator: {request['operator']}")
+            args = [decode(a, self.resolve) for a in request["args"]]
+            self.invoke(getattr(operator, request["operator"]), args, {}, reply)
+        else:
+            raise ValueError(f"unknown request {op!r}")
+        return reply
+
+    def serve(self):
+        signal.signal(signal.SIGALRM, on_alarm)
+        while True:
+            line = self.channel_in.readline()
+            if not line:
+                return
+            request = json.loads(line)
+            signal.setitimer(signal.ITIMER_REAL, float(request.get("timeout", 30)))
+            try:
+                reply = self.answer(request)
+            except CellTimeout:
+                reply = {"error": {"type": "CellTimeout", "message": "ran out of time"}}
+            except BaseException as exc:  # student code: anything may happen; report and go on
+                reply = {"error": {"type": type(exc).__name__,
+                                   "message": "".join(traceback.format_exception_only(exc))[-2000:]}}
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
+            self.send(reply)
+
+
+def run(channel_in, channel_out):
+    Session(channel_in, channel_out).serve()
 
 
 def silence_standard_streams():

@@ -472,9 +472,10 @@ class StudentObject:
 
     Arithmetic, public attributes and calls go to the student's process, with Python's own rules
     applied there; what comes back is data or another handle. Nothing here converts it to a
-    number, an array, a truth value or a container, and names that begin with ``_`` are never
-    asked of the student's object, so a check that needs numbers (``np.asarray``, ``float``)
-    finds none and fails, as it does for any object that is not numbers.
+    number, an array or a container, its truth value is an error, and names that begin with
+    ``_`` are never asked of the student's object, so a check that needs numbers
+    (``np.asarray``, ``float``) finds none and fails, as it does for any object that is not
+    numbers.
     """
 
     __slots__ = ("_remote", "_handle", "_type_name")
@@ -514,6 +515,9 @@ class StudentObject:
 
     def __copy__(self):
         return self
+
+    def __bool__(self):
+        raise TypeError(f"{self!r} of the student's code is not a truth value here")
 
 
 def _binary(name: str):

@@ -412,6 +412,8 @@ class Remote:
         if isinstance(value, (tuple, list)) and depth <= 4:
             items = [self.outgoing(v, depth + 1) for v in value]
             return {"__tuple__" if isinstance(value, tuple) else "__list__": items}
+        if isinstance(value, dict) and depth <= 4 and all(isinstance(k, str) for k in value):
+            return {"__dict__": [[k, self.outgoing(v, depth + 1)] for k, v in value.items()]}
         if callable(value) and not isinstance(value, (np.ndarray, np.generic)):
             number = len(self.callbacks) + 1
             self.callbacks[number] = value

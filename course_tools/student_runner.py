@@ -16,7 +16,7 @@ Requests: ``{"op": "exec", "code": ...}`` runs a cell's code in the student's na
 the value, the arguments as they are afterwards, the warnings and the error; ``{"op": "getattr"
 / "setattr", "handle", "name"}`` and ``{"op": "operator", "operator": "mul", "args"}`` work on
 such objects, so that a test cell can build an expression on the student's own ``Value`` class.
-Numbers, strings, tuples and lists travel as themselves, arrays as .npy bytes in base64 read with
+Numbers, strings, tuples, lists and dicts with string keys travel as themselves, arrays as .npy bytes in base64 read with
 ``allow_pickle=False``; any other object the student's code returns stays here and is answered
 as a handle (a number and a type name), never as something to execute. A function the test cell
 passes (the ``f`` of a gradient check) arrives as a *callback*: calling it writes
@@ -75,6 +75,8 @@ def encode(value, depth=0, keep=None):
         return {"__tuple__": [encode(v, depth + 1, keep) for v in value]}
     if isinstance(value, list):
         return {"__list__": [encode(v, depth + 1, keep) for v in value]}
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        return {"__dict__": [[k, encode(v, depth + 1, keep)] for k, v in value.items()]}
     if keep is not None:
         return keep(value)
     return {"__opaque__": type(value).__name__}
@@ -97,6 +99,8 @@ def decode(obj, resolve=None):
             return tuple(decode(v, resolve) for v in obj["__tuple__"])
         if "__list__" in obj:
             return [decode(v, resolve) for v in obj["__list__"]]
+        if "__dict__" in obj:
+            return {str(k): decode(v, resolve) for k, v in obj["__dict__"]}
         if resolve is not None and any(key in obj for key in REFERENCES):
             return resolve(obj)
         return {k: decode(v, resolve) for k, v in obj.items()}

@@ -74,6 +74,16 @@ def test_no_student_cell_replaces_a_name_a_test_cell_defined():
     assert cheat["test_4"], f"the student's rebinding of a test cell's name was used: {cheat}"
 
 
+def test_a_dict_of_arrays_crosses_both_ways():
+    decided = verdicts(
+        ("solution", "def scaled(params, factor):\n"
+                     "    return {name: factor * value for name, value in params.items()}\n"),
+        ("test", "out = scaled({'W1': np.ones((2, 2)), 'b1': np.zeros(2)}, 3.0)\n"
+                 "assert sorted(out) == ['W1', 'b1'] and isinstance(out['W1'], np.ndarray)\n"
+                 "assert np.array_equal(out['W1'], 3 * np.ones((2, 2)))\n"))
+    assert decided == {"test_2": None}, decided
+
+
 def test_a_test_cells_function_is_called_back_on_plain_data():
     decided = verdicts(
         ("solution", "def apply_twice(f, x):\n    return f(f(x))\n\n\n"
@@ -201,7 +211,7 @@ def test_lines_forged_on_the_channel_fail_the_student_and_every_cell_is_still_de
 
 
 @pytest.mark.parametrize("value", ["text", 3, -2**70, True, 2.5, None, (1, "a", [2.0]),
-                                   [[1, 2], (3,)]])
+                                   [[1, 2], (3,)], {"W1": 1.5, "layers": [{"b": "x"}]}])
 def test_encode_and_decode_agree(value):
     from course_tools.student_runner import decode, encode
 

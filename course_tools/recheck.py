@@ -414,7 +414,7 @@ class Remote:
             return {"__tuple__" if isinstance(value, tuple) else "__list__": items}
         if isinstance(value, dict) and depth <= 4 and all(isinstance(k, str) for k in value):
             return {"__dict__": [[k, self.outgoing(v, depth + 1)] for k, v in value.items()]}
-        if callable(value) and not isinstance(value, (np.ndarray, np.generic)):
+        if callable(value) and not isinstance(value, (np.ndarray, np.generic, np.random.Generator)):
             number = len(self.callbacks) + 1
             self.callbacks[number] = value
             return {"__callback__": number, "name": getattr(value, "__name__", "f")}
@@ -441,6 +441,21 @@ class Remote:
         return self.incoming(self.request(message).get("value"))
 
 
+def _mirror(original, after) -> None:
+    """Make an argument what the student's call left it: an array changed in place (so that
+    the change is caught), a random generator advanced (as in the kernel)."""
+    try:
+        changed = _plain(after)
+    except Exception:
+        return
+    if (isinstance(original, np.ndarray) and isinstance(changed, np.ndarray)
+            and changed.shape == original.shape and original.flags.writeable):
+        original[...] = changed
+    elif (isinstance(original, np.random.Generator) and isinstance(changed, np.random.Generator)
+          and type(original.bit_generator) is type(changed.bit_generator)):
+        original.bit_generator.state = changed.bit_generator.state
+
+
 class StudentFunction:
     """Calls a function of the student's namespace in the student's process."""
 
@@ -454,11 +469,11 @@ class StudentFunction:
                    "kwargs": {k: remote.outgoing(v) for k, v in kwargs.items()}}
         reply = remote.process.request(message, timeout=remote.timeout,
                                        callbacks=remote.callbacks)
-        for original, after in zip(args, reply.get("args_after", []) or []):
-            changed = _plain(after)
-            if (isinstance(original, np.ndarray) and isinstance(changed, np.ndarray)
-                    and changed.shape == original.shape and original.flags.writeable):
-                original[...] = changed  # mirror an in-place change, so that it is caught
+        pairs = list(zip(args, reply.get("args_after", []) or []))
+        after_kwargs = reply.get("kwargs_after", {}) or {}
+        pairs += [(kwargs[k], after_kwargs[k]) for k in kwargs if k in after_kwargs]
+        for original, after in pairs:
+            _mirror(original, after)
         for category, text in reply.get("warnings", []) or []:
             warnings.warn(str(text), RuntimeWarning if category == "RuntimeWarning" else UserWarning)
         if "error" in reply:

@@ -16,7 +16,8 @@ Requests: ``{"op": "exec", "code": ...}`` runs a cell's code in the student's na
 the value, the arguments as they are afterwards, the warnings and the error; ``{"op": "getattr"
 / "setattr", "handle", "name"}`` and ``{"op": "operator", "operator": "mul", "args"}`` work on
 such objects, so that a test cell can build an expression on the student's own ``Value`` class.
-Numbers, strings, tuples, lists and dicts with string keys travel as themselves, arrays as .npy bytes in base64 read with
+Numbers, strings, tuples, lists, dicts with string keys and numpy random generators (their
+state) travel as themselves, arrays as .npy bytes in base64 read with
 ``allow_pickle=False``; any other object the student's code returns stays here and is answered
 as a handle (a number and a type name), never as something to execute. A function the test cell
 passes (the ``f`` of a gradient check) arrives as a *callback*: calling it writes
@@ -46,6 +47,7 @@ import numpy as np
 
 MAX_ARRAY_BYTES = 64 * 2**20
 MAX_STRING_CHARS = 2**20
+BIT_GENERATORS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
 REFERENCES = ("__handle__", "__student__", "__callback__", "__opaque__")
 
 
@@ -77,9 +79,23 @@ def encode(value, depth=0, keep=None):
         return {"__list__": [encode(v, depth + 1, keep) for v in value]}
     if isinstance(value, dict) and all(isinstance(k, str) for k in value):
         return {"__dict__": [[k, encode(v, depth + 1, keep)] for k, v in value.items()]}
+    if isinstance(value, np.random.Generator):
+        bits = value.bit_generator
+        if type(bits).__name__ in BIT_GENERATORS:
+            return {"__rng__": type(bits).__name__, "state": bits.state}
     if keep is not None:
         return keep(value)
     return {"__opaque__": type(value).__name__}
+
+
+def _generator(obj) -> np.random.Generator:
+    """A numpy Generator in the state that was sent (a copy: the sender's does not advance)."""
+    name = obj["__rng__"]
+    if name not in BIT_GENERATORS:
+        raise ValueError(f"not a numpy bit generator: {name!r}")
+    bits = getattr(np.random, name)()
+    bits.state = obj["state"]
+    return np.random.Generator(bits)
 
 
 def decode(obj, resolve=None):
@@ -101,6 +117,8 @@ def decode(obj, resolve=None):
             return [decode(v, resolve) for v in obj["__list__"]]
         if "__dict__" in obj:
             return {str(k): decode(v, resolve) for k, v in obj["__dict__"]}
+        if "__rng__" in obj:
+            return _generator(obj)
         if resolve is not None and any(key in obj for key in REFERENCES):
             return resolve(obj)
         return {k: decode(v, resolve) for k, v in obj.items()}
@@ -238,6 +256,7 @@ class Session:
                       else self.namespace[request["name"]])
             self.invoke(target, args, kwargs, reply)
             reply["args_after"] = [encode(a) for a in args]
+            reply["kwargs_after"] = {k: encode(v) for k, v in kwargs.items()}
         elif op == "getattr":
             target = self.resolve({"__handle__": request["handle"]})
             self.invoke(getattr, (target, str(request["name"])), {}, reply)

@@ -84,6 +84,17 @@ def test_a_dict_of_arrays_crosses_both_ways():
     assert decided == {"test_2": None}, decided
 
 
+def test_a_random_generator_arrives_in_its_state_and_advances_as_in_the_kernel():
+    decided = verdicts(
+        ("solution", "def draw(rng, n):\n    return rng.normal(size=n)\n"),
+        ("test", "rng = np.random.default_rng(7)\nfirst = draw(rng, 3)\nsecond = draw(rng=rng, n=3)\n"
+                 "expected = np.random.default_rng(7).normal(size=6)\n"
+                 "assert np.array_equal(np.concatenate([first, second]), expected)\n"
+                 "assert np.array_equal(rng.normal(size=2), "
+                 "np.random.default_rng(7).normal(size=8)[6:])\n"))
+    assert decided == {"test_2": None}, decided
+
+
 def test_a_test_cells_function_is_called_back_on_plain_data():
     decided = verdicts(
         ("solution", "def apply_twice(f, x):\n    return f(f(x))\n\n\n"

@@ -219,6 +219,8 @@ def _quiet_call(func, args, kwargs):
 
 def format_array(a, precision: int = 4) -> str:
     """A short, readable rendering of an array or a number for messages."""
+    if callable(a) and not isinstance(a, np.ndarray):
+        return getattr(a, "__name__", type(a).__name__)  # a function: its name, not its address
     try:
         arr = np.asarray(a)
     except Exception:
@@ -237,6 +239,8 @@ def _describe_call(name: str, args: tuple, kwargs: dict, arg_names: Sequence[str
         label = arg_names[i] + "=" if arg_names and i < len(arg_names) else ""
         shown.append(label + format_array(a))
     shown += [f"{k}={format_array(v)}" for k, v in kwargs.items()]
+    if " " in name:  # a description ("Value on a - b"), not a function's name
+        return f"{name}, with " + ", ".join(shown)
     return f"{name}(" + ", ".join(shown) + ")"
 
 

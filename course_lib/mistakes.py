@@ -774,6 +774,20 @@ class _BreadthFirstFromTheOutput(_Engine):
                     queue.append(child)
 
 
+class _TopologicalOrderWithoutVisited(_Engine):
+    def backward(self):
+        topo = []
+
+        def build(node):  # no visited set: a node reached along two paths is listed twice
+            for child in node._prev:
+                build(child)
+            topo.append(node)
+        build(self)
+        self.grad = 1.0
+        for node in reversed(topo):
+            node._backward()
+
+
 class _NotSeeded(_Engine):
     def backward(self):
         topo = self._topological_order()
@@ -1213,6 +1227,12 @@ BACKPROP_BY_HAND: dict[str, tuple[Mistake, ...]] = {
                 "node._backward() for node in reversed(topo).",
                 returns=_engines(_TopologicalOrderNotReversed, _DepthFirstFromTheOutput,
                                  _BreadthFirstFromTheOutput)),
+        Mistake("a node visited twice in the topological order",
+                "a node reached along two paths was put in the order twice, so its _backward "
+                "ran twice and passed its gradient on twice: remember the visited nodes in "
+                "build (a set; if node not in visited: visited.add(node) ...), so that every "
+                "node appears once.",
+                returns=_engines(_TopologicalOrderWithoutVisited)),
         Mistake("output gradient not seeded with 1",
                 "every gradient came out 0, as when backward does not set self.grad = 1.0 on "
                 "the output before the loop (df/df = 1; with 0, every product of the chain rule "

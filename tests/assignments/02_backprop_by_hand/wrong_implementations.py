@@ -277,6 +277,13 @@ WRONG = {
     ("Value", "= instead of +="): value((".grad += ", ".grad = ", 10)),
     ("Value", "backward not in topological order"):
         value(("for v in reversed(topo):", "for v in topo:")),
+    ("Value", "a node visited twice in the topological order"):
+        value(("        topo, visited = [], set()\n", "        topo = []\n"),
+              ("            if v not in visited:\n                visited.add(v)\n"
+               "                for child in v._prev:\n                    build(child)\n"
+               "                topo.append(v)\n",
+               "            for child in v._prev:\n                build(child)\n"
+               "            topo.append(v)\n")),
     ("Value", "output gradient not seeded with 1"): value(("        self.grad = 1.0\n", "")),
     ("Value", "multiply gate: own input instead of the other"):
         value(("self.grad += other.data * out.grad\n            other.grad += self.data * out.grad",

@@ -5,7 +5,7 @@ import re
 import numpy as np
 import pytest
 
-from course_lib.grading import Mistake, check_function, check_value
+from course_lib.grading import Mistake, check_function, check_value, engine_check
 
 
 def stable_sigmoid(x):
@@ -70,7 +70,21 @@ def test_exceptions_are_reported_with_the_matching_hint():
 def test_not_implemented_yet_is_said_plainly():
     def sigmoid(x):
         raise NotImplementedError()
-    assert "sigmoid is not implemented yet" in failure(sigmoid)
+    assert "sigmoid is not implemented yet (it raised NotImplementedError)." in failure(sigmoid)
+
+
+def test_not_implemented_yet_names_the_method_that_is_missing():
+    class Value:
+        def __init__(self, data):
+            self.data, self.grad = float(data), 0.0
+
+        def tanh(self):
+            raise NotImplementedError()
+
+    message = failure(engine_check(Value), (lambda a: a.tanh(), (0.5,)), (0.4621, [0.7864]),
+                      name="Value")
+    assert "Value is not implemented yet (it raised NotImplementedError in " in message
+    assert "Value.tanh)." in message, message
 
 
 def test_a_floating_point_warning_fails_the_check_and_gets_the_stability_hint():

@@ -75,3 +75,23 @@ def test_the_answer_key_runs_top_to_bottom_in_time(assignment, tmp_path):
     assert seconds <= ANSWER_KEY_LIMIT, (
         f"{assignment}: the answer key took {seconds:.1f} s; the standard is "
         f"{ANSWER_KEY_SECONDS} s on a 2-core machine")
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS, ids=str)
+def test_no_honest_submission_is_flagged_by_the_static_scan(assignment):
+    """The answer key and every honest variant, as submissions, raise no flag for a person
+    (the red team proves the same through the real grader, minutes later; this says it at once)."""
+    from course_tools.static_scan import scan_cells
+
+    from .material import answers_of, build_submission
+
+    release, source = assignment.read("release"), assignment.read("source")
+    answers = answers_of(source)
+    submissions = {"the answer key": build_submission(release, answers)}
+    for name, cells in assignment.honest_variants:
+        submissions[f"honest variant {name}"] = build_submission(release, answers, replace=cells)
+    flagged = {who: [f"cell {s.index} ({s.filed_under}): {f.category}: {f.message}"
+                     for s in scan_cells(nb) for f in s.flags]
+               for who, nb in submissions.items()}
+    flagged = {who: flags for who, flags in flagged.items() if flags}
+    assert not flagged, "\n".join(f"{who}: {flags}" for who, flags in flagged.items())

@@ -2,20 +2,26 @@
 
 An interaction sets one named control of an explorer from code, as the slider or dropdown in
 JupyterLab does: the control's observer calls ``explorer.update()`` once, which recomputes,
-redraws the figure and encodes the PNG; that call is timed. Each control is moved ``--repeat``
-times through distinct values (a dropdown cycles through its options, a slider sweeps its range,
-a range slider shifts its interval), after a few warm-up redraws; the figures are the median and
-the 90th percentile of those times, in milliseconds. The target is a median of at most 50 ms,
-so that an explorer follows a dragged slider; it is reported, never asserted. Other processes
-on the machine slow every figure down: compare figures taken under the same load.
+redraws the figure and encodes the PNG. The interaction is timed from setting the value until
+the observer returns; for most explorers that is the one ``update()``, while the playground's
+observers first train (a tick of play) or start a new run (its data and network controls).
+Each control is moved ``--repeat`` times through distinct values (a dropdown cycles through its
+options, a slider or number box sweeps its range, a toggle button flips, a play control ticks),
+after a few warm-up redraws; the figures are the median and the 90th percentile of those times,
+in milliseconds. The target is a median of at most 50 ms, so that an explorer follows a dragged
+slider and the playground plays smoothly; it is reported, never asserted. Other processes on
+the machine slow every figure down: compare figures taken under the same load.
 
-A button (the graph explorer's "step", "run all", "reset") is clicked ``--repeat`` times; when it
-is disabled (nothing left to step, nothing to reset), its partner named in ``CASES`` is clicked
-first, untimed. The explorers run with ``course_lib``'s own functions (the notebook passes the
-student's, which cost about the same). Every control of every explorer in ``CASES`` is timed, so a
-new explorer needs one line there. Run from the repository root::
+A button (the graph explorer's "step", "run all", "reset"; the playground's "step", one epoch and
+a redraw, and "reset") is clicked ``--repeat`` times; when it is disabled (nothing left to step,
+nothing to reset), its partner named in ``CASES`` is clicked first, untimed. The explorers run
+with ``course_lib``'s own functions (the notebook passes the student's, which cost about the
+same). Every control of every explorer in ``CASES`` is timed, so a new explorer needs one line
+there; ``--only`` times the explorers whose label contains a word. Run from the repository
+root::
 
     .venv/bin/python benchmarks/bench_widgets.py --repeat 30
+    .venv/bin/python benchmarks/bench_widgets.py --only Playground
 """
 
 import argparse
@@ -24,15 +30,26 @@ import time
 import ipywidgets as widgets
 import numpy as np
 
-from course_lib.widgets import ActivationExplorer, GraphExplorer, SoftmaxExplorer
+from course_lib.playground import FEATURES
+from course_lib.widgets import (ActivationExplorer, GraphExplorer, PlaygroundExplorer,
+                                SoftmaxExplorer)
 
 TARGET_MS = 50.0
 WARM_UP = 3
 
 # (name, factory, values set before each control is timed, buttons to click: each with the
 # partner clicked when it is disabled): leaky ReLU so that alpha matters; the graphs' sliders
-# are timed with the backward pass complete, every grad shown.
+# are timed with the backward pass complete, every grad shown; the playground's controls are
+# timed from its default settings (the circle, two hidden layers of four tanh neurons), so that
+# a sweep of one control (up to six layers, a learning rate of 10) does not change the next.
 GRAPH_BUTTONS = {"step": "reset", "run all": "reset", "reset": "run all"}
+PLAYGROUND_DEFAULTS = {
+    "dataset": "circle", "noise": 0, "train_percent": 50, "batch_size": 10, "seed": 0,
+    **{f"feature_{name}": name in ("x1", "x2") for name in FEATURES},
+    "hidden_layers": 2, "neurons_1": 4, "neurons_2": 4, "activation": "tanh",
+    "activation_1": "tanh", "activation_2": "tanh", "learning_rate": 0.03,
+    "regularization": "none", "regularization_rate": 0.0,
+}
 
 
 def _completed(explorer):
@@ -47,6 +64,8 @@ CASES = [
      GRAPH_BUTTONS),
     ("Graph sigmoid_neuron", lambda: _completed(GraphExplorer.sigmoid_neuron()), {},
      GRAPH_BUTTONS),
+    ("PlaygroundExplorer", PlaygroundExplorer, PLAYGROUND_DEFAULTS,
+     {"step": "reset", "reset": "step"}),
 ]
 
 
@@ -56,6 +75,10 @@ def values_for(control, n):
         options = [o[1] if isinstance(o, tuple) else o for o in control.options]  # (label, value)
         start = options.index(control.value)
         return [options[(start + 1 + i) % len(options)] for i in range(n)]
+    if isinstance(control, widgets.ToggleButton):
+        return [(not control.value) if i % 2 == 0 else control.value for i in range(n)]
+    if isinstance(control, widgets.Play):  # the browser's timer: one tick after the other
+        return [control.value + 1 + i for i in range(n)]
     if isinstance(control, widgets.FloatRangeSlider):  # drag the lower handle
         high = control.value[1]
         lows = np.linspace(control.min, high - 1.0, n)
@@ -63,43 +86,49 @@ def values_for(control, n):
     if isinstance(control, widgets.FloatLogSlider):
         exponents = np.linspace(control.min, control.max, n)
         return [float(control.base ** e) for e in exponents]
-    if isinstance(control, (widgets.FloatSlider, widgets.IntSlider)):
+    if isinstance(control, (widgets.IntSlider, widgets.BoundedIntText)) and (
+            control.max - control.min < n):  # a short range: up and down it, n steps
+        period = 2 * (control.max - control.min)
+        return [control.min + min(i % period, period - i % period) for i in range(1, n + 1)]
+    if isinstance(control, (widgets.FloatSlider, widgets.IntSlider, widgets.BoundedIntText)):
         values = np.linspace(control.min, control.max, n)
         return [type(control.value)(v) for v in values]
     raise TypeError(f"no values to try for a {type(control).__name__}")
 
 
 def _timed(explorer, interactions, what):
-    """Seconds of ``explorer.update()`` in each interaction (a function) that is timed.
+    """Seconds of each interaction (a function) that is timed, from its start until the
+    control's observer has returned.
 
-    The explorer's observers call ``update`` through the instance, so a timing wrapper set on
+    The explorer's observers call ``update`` through the instance, so a counting wrapper set on
     the instance sees exactly the calls that an interaction causes (one each, checked).
     ``interactions`` yields pairs (interaction, timed); untimed ones prepare the next.
     """
-    times = []
+    times, updates = [], []
     update = explorer.update
 
-    def timed_update():
-        start = time.perf_counter()
+    def counted_update():
+        updates.append(1)
         update()
-        times.append(time.perf_counter() - start)
 
-    explorer.update = timed_update
+    explorer.update = counted_update
     try:
         for interaction, timed in interactions:
-            before = len(times)
+            before = len(updates)
+            start = time.perf_counter()
             interaction()
-            if len(times) != before + 1:
-                raise RuntimeError(f"{what} caused {len(times) - before} updates, not 1")
-            if not timed:
-                times.pop()
+            elapsed = time.perf_counter() - start
+            if len(updates) != before + 1:
+                raise RuntimeError(f"{what} caused {len(updates) - before} updates, not 1")
+            if timed:
+                times.append(elapsed)
     finally:
         del explorer.update
     return np.array(times[WARM_UP:])
 
 
 def time_control(explorer, name, n):
-    """Seconds of ``explorer.update()`` in each of ``n`` changes of ``explorer.controls[name]``."""
+    """Seconds of each of ``n`` changes of ``explorer.controls[name]``, with its redraw."""
     control = explorer.controls[name]
 
     def changes():
@@ -110,7 +139,7 @@ def time_control(explorer, name, n):
 
 
 def time_button(explorer, label, partner, n):
-    """Seconds of ``explorer.update()`` in each of ``n`` clicks of ``explorer.buttons[label]``;
+    """Seconds of each of ``n`` clicks of ``explorer.buttons[label]``, with its redraw;
     ``explorer.buttons[partner]`` is clicked (untimed) whenever the button is disabled."""
     button, other = explorer.buttons[label], explorer.buttons[partner]
 
@@ -126,13 +155,19 @@ def main(argv=None):
     """Parse the arguments, time every control of every explorer and print the figures."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=30, help="timed changes per control")
+    parser.add_argument("--only", default="",
+                        help="time only the explorers whose label contains this word")
     args = parser.parse_args(argv)
     if args.repeat < 2:
         parser.error("--repeat: expected at least 2 changes per control")
+    cases = [case for case in CASES if args.only.lower() in case[0].lower()]
+    if not cases:
+        parser.error(f"--only: no explorer label contains {args.only!r}; the labels are "
+                     f"{[case[0] for case in CASES]}")
 
-    print(f"update() per interaction, {args.repeat} changes per control (ms)")
+    print(f"one interaction and its update(), {args.repeat} changes per control (ms)")
     slowest = (0.0, "", 0.0)
-    for label, factory, state, buttons in CASES:
+    for label, factory, state, buttons in cases:
         explorer = factory()
         timings = [(name, lambda name=name: time_control(explorer, name, args.repeat))
                    for name in explorer.controls]
@@ -140,11 +175,11 @@ def main(argv=None):
             explorer, button, partner, args.repeat)) for button, partner in buttons.items()]
         for name, timing in timings:
             for other, value in state.items():
-                if other != name:
+                if other != name:  # (setting the value a control has changes nothing)
                     explorer.controls[other].value = value
             ms = timing() * 1e3
             median, p90 = float(np.median(ms)), float(np.percentile(ms, 90))
-            print(f"  {label:<22}{name:<14}median {median:7.2f} ms   p90 {p90:7.2f} ms"
+            print(f"  {label:<22}{name:<21}median {median:7.2f} ms   p90 {p90:7.2f} ms"
                   f"   ({ms.size} changes)")
             if median > slowest[0]:
                 slowest = (median, f"{label}.{name}", p90)

@@ -9,9 +9,10 @@ Each benchmark runs in its own process with this interpreter, so that the thread
   for both (``--threads 1``), which is steadier on a busy machine;
 - ``bench_mlp_epoch.py``: one training epoch of the digits MLP of the learning tests (no PyTorch
   counterpart);
-- ``bench_widgets.py``: one redraw (``update()``) of each explorer of ``course_lib.widgets`` per
-  kind of interaction, median and 90th percentile (no PyTorch counterpart; target: every median
-  at most 50 ms, reported only).
+- ``bench_widgets.py``: one interaction with each explorer of ``course_lib.widgets`` per kind of
+  control (what the control triggers, e.g. a training step of the playground, and its one
+  redraw), median and 90th percentile (no PyTorch counterpart; target: every median at most
+  50 ms, reported only).
 
 Each benchmark's own report is printed as it finishes, then a summary of all figures with the
 ratios ``course_lib time / PyTorch time`` and whether the target holds: the fast convolution and

@@ -20,6 +20,7 @@ datasets           playground data, digits, sequences, splitting    A6, G6, J1
 grading            helpers that the notebooks' test cells call      -
 mistakes           recognised common mistakes, with their hints     -
 widgets            ipywidgets explorers for the notebooks           -
+playground         the TensorFlow Playground as an explorer         J1
 =================  ===============================================  ===========
 
 Conventions (see also the docstring of each function)
@@ -36,8 +37,8 @@ grads``, the gradients in the order of the forward's array inputs. Functions tha
 numbers take ``rng: numpy.random.Generator``; nothing uses numpy's global random state. Bad input
 raises ``ValueError`` or ``TypeError`` naming the argument and what was expected.
 
-The numerical modules import only numpy (and the standard library); ``grading``, ``mistakes`` and
-``widgets`` sit on top of them, so that the numerics stay importable and testable on their own.
+The numerical modules import only numpy (and the standard library); ``grading``, ``mistakes``,
+``widgets`` and ``playground`` sit on top of them, so that the numerics stay importable and testable on their own.
 """
 
 __version__ = "0.1.0"

@@ -3,7 +3,8 @@
 - ``make_playground`` draws the four classification data sets of the TensorFlow Playground
   (playground.tensorflow.org) [J1]: ``circle``, ``xor``, ``gauss`` and ``spiral``, as its
   ``dataset.ts`` defines them, with the playground's noise slider (0 to 50 %) as ``noise`` in
-  ``[0, 0.5]``.
+  ``[0, 0.5]``. ``make_playground_regression`` draws its two regression data sets, ``plane`` and
+  ``multi_gauss``, whose target is a smooth function of the point.
 - ``logic_gate_data`` returns the truth tables of AND, OR and XOR [A6]; AND and OR are linearly
   separable, XOR becomes so only with the extra feature ``x1·x2``.
 - ``load_digits`` returns the 8×8 handwritten digits that scikit-learn ships with its package
@@ -18,6 +19,7 @@ Contract
 --------
 - Features ``X`` are float64 arrays with the samples along axis 0, labels ``y`` are int64 class
   indices ``0 .. K-1``. The playground's labels ``+1`` and ``-1`` become ``1`` and ``0``.
+  Regression targets ``y`` are float64.
 - Every function that draws random numbers takes ``rng: numpy.random.Generator``; the same seed
   gives the same data. Nothing modifies its caller's arrays.
 - Bad input (an unknown name, a count or fraction out of range, mismatched lengths, a non-generator
@@ -31,6 +33,8 @@ import numpy as np
 __all__ = [
     "PLAYGROUND_DATASETS",
     "make_playground",
+    "PLAYGROUND_REGRESSION_DATASETS",
+    "make_playground_regression",
     "logic_gate_data",
     "load_digits",
     "make_sequence_task",
@@ -41,6 +45,13 @@ __all__ = [
 
 #: The names ``make_playground`` accepts, in the order the playground shows them.
 PLAYGROUND_DATASETS = ("circle", "xor", "gauss", "spiral")
+
+#: The names ``make_playground_regression`` accepts, in the order the playground shows them.
+PLAYGROUND_REGRESSION_DATASETS = ("plane", "multi_gauss")
+
+#: The six bumps of ``multi_gauss``: centre ``(x, y)`` and the sign of the target there.
+_MULTI_GAUSS_BUMPS = np.array([[-4.0, 2.5, 1.0], [0.0, 2.5, -1.0], [4.0, 2.5, 1.0],
+                               [-4.0, -2.5, -1.0], [0.0, -2.5, 1.0], [4.0, -2.5, -1.0]])
 
 LOGIC_GATES = ("and", "or", "xor")
 
@@ -226,6 +237,78 @@ def make_playground(name, n, noise, rng):
     else:
         X, labels = _playground_spiral(half, noise, rng)
     return X.astype(np.float64, copy=False), labels.astype(np.int64)
+
+
+def _multi_gauss_target(points):
+    """The ``multi_gauss`` target at each point: the signed bump that is largest in magnitude."""
+    distance = np.hypot(points[:, None, 0] - _MULTI_GAUSS_BUMPS[:, 0],
+                        points[:, None, 1] - _MULTI_GAUSS_BUMPS[:, 1])
+    bumps = _MULTI_GAUSS_BUMPS[:, 2] * np.clip(1.0 - distance / 2.0, 0.0, 1.0)  # (n, 6)
+    strongest = np.argmax(np.abs(bumps), axis=1)  # the first of equals, as the playground's loop
+    return bumps[np.arange(points.shape[0]), strongest]
+
+
+def make_playground_regression(name, n, noise, rng):
+    """Draw one of the TensorFlow Playground's regression data sets [J1].
+
+    Parameters
+    ----------
+    name : str
+        ``"plane"`` or ``"multi_gauss"`` (see ``PLAYGROUND_REGRESSION_DATASETS``).
+    n : int
+        Number of points N, at least 1.
+    noise : float
+        The playground's noise slider divided by 100, in ``[0, 0.5]``.
+    rng : numpy.random.Generator
+        Source of all randomness.
+
+    Returns
+    -------
+    X : ndarray, shape (N, 2)
+        The points ``(x, y)``, uniform in the square ``[-6, 6]²``, float64.
+    y : ndarray, shape (N,)
+        The targets, float64: at noise 0 in ``[-1, 1]`` for ``multi_gauss`` and in
+        ``[-1.2, 1.2]`` for ``plane``.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is unknown, ``n`` is below 1, or ``noise`` lies outside ``[0, 0.5]``.
+    TypeError
+        If ``n`` is not an integer, ``noise`` not a real number or ``rng`` not a Generator.
+
+    Notes
+    -----
+    The definitions follow the playground's ``regressPlane`` and ``regressGaussian`` in
+    ``dataset.ts``. The point is drawn from ``U(-6, 6)²``; the target is computed at the *noisy*
+    point ``(x + εx, y + εy)``, ``ε ~ U(-6, 6)·noise``, and the noise-free point is returned, as
+    for ``make_playground``'s ``circle`` and ``xor``:
+
+    - ``plane``: ``(x + y) / 10``, a plane through the origin, scaled by the playground's linear
+      map ``[-10, 10] -> [-1, 1]`` and not clipped: corners of the square reach ``±1.2``, noisy
+      points beyond.
+    - ``multi_gauss``: six bumps ``±max(0, 1 - d/2)`` of radius 2, where ``d`` is the distance
+      to the bump's centre: ``+`` at ``(-4, 2.5)``, ``(4, 2.5)`` and ``(0, -2.5)``, ``-`` at
+      ``(0, 2.5)``, ``(-4, -2.5)`` and ``(4, -2.5)``. The target is the bump largest in
+      magnitude (0 far from every centre).
+
+    The random numbers are drawn in the same order for every ``noise``: one seed gives the same
+    points at every noise level, and only the targets change.
+    """
+    if not isinstance(name, str) or name not in PLAYGROUND_REGRESSION_DATASETS:
+        raise ValueError(f"name must be one of {PLAYGROUND_REGRESSION_DATASETS}, got {name!r}")
+    n = _check_int(n, "n", 1)
+    noise = _check_real(noise, "noise", 0.0, 0.5)
+    _check_rng(rng)
+
+    radius = 6.0
+    X = rng.uniform(-radius, radius, size=(n, 2))
+    noisy = X + rng.uniform(-radius, radius, size=(n, 2)) * noise
+    if name == "plane":
+        y = (noisy[:, 0] + noisy[:, 1]) / 10.0
+    else:
+        y = _multi_gauss_target(noisy)
+    return X, y.astype(np.float64, copy=False)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -66,7 +66,7 @@ from . import activations, autodiff, losses
 
 __all__ = ["Explorer", "StudentFunctionError", "call_student", "plot_activation",
            "ActivationExplorer", "plot_softmax", "SoftmaxExplorer", "GraphExplorer",
-           "SATURATION_THRESHOLD", "MAX_GRAPH_NODES"]
+           "SATURATION_THRESHOLD", "MAX_GRAPH_NODES", "PlaygroundExplorer"]
 
 #: |f'(x)| below this marks a saturated (or dead) region: a gradient passing through a unit
 #: there is multiplied by less than 0.05, and a chain of such units makes it vanish [E2, E4].
@@ -1068,3 +1068,14 @@ class GraphExplorer(Explorer):
         if self.steps_done == self.num_steps and self.steps_done:
             words += ". Backward pass complete."
         self.status.set_text(words)
+
+
+
+def __getattr__(name: str):
+    """``PlaygroundExplorer`` lives in ``course_lib.playground`` (it builds on ``Explorer``) and is
+    imported from there when first asked for here."""
+    if name == "PlaygroundExplorer":
+        from .playground import PlaygroundExplorer
+
+        return PlaygroundExplorer
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -204,7 +204,7 @@ class Zygote:
 
     PRELOAD = ("numpy", "matplotlib", "matplotlib.pyplot", "ipywidgets",
                "IPython.core.interactiveshell", "matplotlib_inline.backend_inline", "course_lib",
-               "course_lib.grading", "course_lib.widgets")
+               "course_lib.grading", "course_lib.widgets", "course_lib.playground")
 
     def __init__(self, course_root: Path, hidden: list[Path],
                  limits: sandbox.Limits = sandbox.Limits(), preload=PRELOAD,

@@ -133,8 +133,9 @@ def _written_answer_problems(nb) -> list[str]:
 def _explorer_classes() -> set[str]:
     from course_lib import widgets
 
-    return {name for name, obj in vars(widgets).items()
-            if isinstance(obj, type) and name.endswith("Explorer")}
+    names = set(vars(widgets)) | set(getattr(widgets, "__all__", ()))
+    return {name for name in names
+            if name.endswith("Explorer") and isinstance(getattr(widgets, name, None), type)}
 
 
 def _widget_problems(nb, functions: set[str]) -> list[str]:

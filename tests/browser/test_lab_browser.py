@@ -63,18 +63,21 @@ class Lab:
                            " await window.jupyterapp.restored; }")
 
     def open_notebook(self, path: str) -> None:
-        """Open a notebook and wait until its kernel is idle."""
+        """Open a notebook and wait until its document and kernel are ready and idle.
+
+        The state is polled (``wait_for_function`` asks again until the answer is yes) rather
+        than awaited: an ``evaluate`` that awaits a promise of JupyterLab's can fail with
+        "Resulting promise was garbage collected" when Chromium collects the promise before it
+        resolves (a known Playwright and V8 behaviour).
+        """
         self.open(path)
-        self.page.wait_for_function(f"() => ({_PANEL})({path!r}) !== undefined",
-                                    timeout=TIMEOUT_MS)
-        self.page.evaluate(f"""async () => {{
-            const panel = ({_PANEL})({path!r});
-            window.jupyterapp.shell.activateById(panel.id);
-            await panel.context.ready;
-            await panel.sessionContext.ready;
-        }}""")
+        panel = f"({_PANEL})({path!r})"
         self.page.wait_for_function(
-            f"() => ({_PANEL})({path!r}).sessionContext.session?.kernel?.status === 'idle'",
+            f"() => {panel} !== undefined && {panel}.context.isReady"
+            f" && {panel}.sessionContext.isReady", timeout=TIMEOUT_MS)
+        self.page.evaluate(f"() => window.jupyterapp.shell.activateById({panel}.id)")
+        self.page.wait_for_function(
+            f"() => {panel}.sessionContext.session?.kernel?.status === 'idle'",
             timeout=TIMEOUT_MS)
 
     def run_all(self) -> bool:

@@ -224,6 +224,70 @@ def test_spiral_noise_is_uniform_within_noise(noise):
 
 
 # ----------------------------------------------------------------------------------------------
+# Playground regression data [J1], worked from regressPlane and regressGaussian in dataset.ts
+# ----------------------------------------------------------------------------------------------
+REGRESSION_NAMES = ["plane", "multi_gauss"]
+
+
+@pytest.mark.parametrize("name", REGRESSION_NAMES)
+@pytest.mark.parametrize("n", [1, 7, 300])
+def test_playground_regression_shapes_range_and_determinism(name, n):
+    X, y = ds.make_playground_regression(name, n, 0.0, gen(2))
+    assert X.shape == (n, 2) and X.dtype == np.float64, f"{name}: X {X.shape} {X.dtype}"
+    assert y.shape == (n,) and y.dtype == np.float64, f"{name}: y {y.shape} {y.dtype}"
+    assert np.abs(X).max() <= 6.0, f"{name}: a point outside [-6, 6]²: {np.abs(X).max()}"
+    bound = 1.2 if name == "plane" else 1.0  # plane: (x + y) / 10 with |x|, |y| <= 6
+    assert np.abs(y).max() <= bound, f"{name}: targets at noise 0 must lie in [-{bound}, {bound}]"
+    X2, y2 = ds.make_playground_regression(name, n, 0.0, gen(2))
+    np.testing.assert_array_equal(X2, X, err_msg=f"{name}: same seed gave different points")
+    np.testing.assert_array_equal(y2, y, err_msg=f"{name}: same seed gave different targets")
+
+
+def test_plane_target_is_the_scaled_sum_at_noise_zero():
+    X, y = ds.make_playground_regression("plane", 500, 0.0, gen(3))
+    np.testing.assert_allclose(y, (X[:, 0] + X[:, 1]) / 10.0, atol=1e-15,
+                               err_msg="plane: target must be (x + y) / 10, [-10, 10] -> [-1, 1]")
+
+
+def test_multi_gauss_target_worked_by_hand():
+    # Bumps sign * max(0, 1 - d/2): at a centre |target| = 1; 1 away from (-4, 2.5) it is 0.5;
+    # the origin is 2.5 from (0, ±2.5) and farther from the others, so no bump reaches it.
+    points = np.array([[-4.0, 2.5], [0.0, 2.5], [4.0, 2.5], [-4.0, -2.5], [0.0, -2.5],
+                       [4.0, -2.5], [-4.0, 1.5], [0.0, 0.0], [2.0, 2.5]])
+    expected = [1.0, -1.0, 1.0, -1.0, 1.0, -1.0, 0.5, 0.0, 0.0]
+    np.testing.assert_allclose(ds._multi_gauss_target(points), expected, atol=1e-12,
+                               err_msg="multi_gauss targets at the centres and in between")
+    X, y = ds.make_playground_regression("multi_gauss", 2000, 0.0, gen(4))
+    np.testing.assert_allclose(y, ds._multi_gauss_target(X), atol=0,
+                               err_msg="multi_gauss: the target of the stored point at noise 0")
+    assert np.mean(y > 0.5) > 0.05 and np.mean(y < -0.5) > 0.05, "both signs of bump occur"
+
+
+@pytest.mark.parametrize("name", REGRESSION_NAMES)
+def test_regression_noise_moves_targets_not_points(name):
+    X0, y0 = ds.make_playground_regression(name, 1000, 0.0, gen(5))
+    X5, y5 = ds.make_playground_regression(name, 1000, 0.5, gen(5))
+    np.testing.assert_array_equal(X5, X0, err_msg=f"{name}: the stored point must be noise-free")
+    assert np.mean(np.abs(y5 - y0) > 0.05) > 0.3, f"{name}: noise 0.5 must change the targets"
+    if name == "plane":  # the noisy point is at most 6 * 0.5 = 3 away on each axis
+        assert np.abs(y5 - y0).max() <= 0.6 + 1e-12, "plane: noise shifts x + y by at most 6"
+
+
+@pytest.mark.parametrize(
+    "args, error, match",
+    [
+        (("circle", 10, 0.0), ValueError, "plane"),
+        (("plane", 0, 0.0), ValueError, "n must be >= 1"),
+        (("plane", 2.0, 0.0), TypeError, "n must be an integer"),
+        (("plane", 10, 0.6), ValueError, "noise"),
+    ],
+)
+def test_playground_regression_rejects_bad_arguments(args, error, match, rng):
+    with pytest.raises(error, match=match):
+        ds.make_playground_regression(*args, rng)
+
+
+# ----------------------------------------------------------------------------------------------
 # Logic gates [A6]
 # ----------------------------------------------------------------------------------------------
 def perceptron_separates(X, y, epochs=100):

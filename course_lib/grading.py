@@ -8,7 +8,8 @@ error against the tolerance and, when the result matches a recognised common mis
 Results are converted to float arrays before they are compared, so an object that only pretends
 to be a number (one whose ``==`` always answers True, say) cannot pass. Checks catch exceptions,
 floating-point warnings (overflow in ``exp``, division by zero in ``log``) and changes that the
-function makes to its caller's arrays. ``RULES`` states these rules in plain English, one
+function makes to its caller's arrays (also to arrays inside a dict, list or tuple argument, such
+as a network's ``params``). ``RULES`` states these rules in plain English, one
 sentence each; the notebooks quote them, and ``tests/course_lib/test_grading.py`` proves each.
 
 Hints follow one order. When the result holds inf or NaN where finite values were expected, or
@@ -23,6 +24,7 @@ that is handled.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
@@ -30,7 +32,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 __all__ = ["RULES", "Mistake", "Outcome", "check_function", "check_value", "engine_check",
-           "format_array"]
+           "format_array", "require"]
 
 #: The rules that every check enforces, one plain-English sentence each (quoted verbatim by the
 #: notebooks; each one has a test in tests/course_lib/test_grading.py).
@@ -75,7 +77,8 @@ class Outcome:
         The warnings that fail a check (RuntimeWarnings: numpy's floating-point errors)
         emitted during the call, each once.
     mutated : tuple of int
-        Positions of array arguments that the call changed in place.
+        Positions of arguments that the call changed in place: an array, or a dict, list or
+        tuple whose arrays (at any depth) or whose keys or length changed.
     """
 
     args: tuple
@@ -257,11 +260,7 @@ def _run(func, args: tuple, kwargs: dict) -> Outcome:
             value = func(*call_args, **call_kwargs)
         except Exception as exc:  # reported to the student, with a hint when recognised
             error = exc
-    mutated = tuple(
-        i for i, (a, b) in enumerate(zip(before, call_args))
-        if isinstance(a, np.ndarray) and not (
-            isinstance(b, np.ndarray) and a.shape == b.shape
-            and np.array_equal(a, b, equal_nan=True)))
+    mutated = tuple(i for i, (a, b) in enumerate(zip(before, call_args)) if _changed(a, b))
     failing = [w for w in caught if issubclass(w.category, FAILING_WARNINGS)]
     for w in caught:  # other warnings (DeprecationWarning, UserWarning, ...) go on to the student
         if not issubclass(w.category, FAILING_WARNINGS):
@@ -269,6 +268,22 @@ def _run(func, args: tuple, kwargs: dict) -> Outcome:
     messages = tuple(dict.fromkeys(f"{w.category.__name__}: {w.message}" for w in failing))
     return Outcome(args=before, kwargs=kwargs, value=value, error=error,
                    warnings=messages, mutated=mutated)
+
+
+def _changed(before, after) -> bool:
+    """True if ``after`` is no longer what ``before`` (a copy taken before the call) was: an array
+    with other values or shape, or a dict, list or tuple whose arrays (at any depth), keys or
+    length changed. Other objects (numbers, strings, functions) are not compared."""
+    if isinstance(before, np.ndarray):
+        return not (isinstance(after, np.ndarray) and before.shape == after.shape
+                    and np.array_equal(before, after, equal_nan=True))
+    if isinstance(before, dict):
+        return (not isinstance(after, dict) or list(before) != list(after)
+                or any(_changed(before[k], after[k]) for k in before))
+    if isinstance(before, (list, tuple)):
+        return (not isinstance(after, (list, tuple)) or len(before) != len(after)
+                or any(_changed(a, b) for a, b in zip(before, after)))
+    return False
 
 
 def _raised_in(error: BaseException) -> str | None:
@@ -306,11 +321,28 @@ def _as_float_array(value) -> np.ndarray:
     return arr.astype(np.float64)
 
 
+def _pick(value, picks: tuple):
+    """The outputs ``picks`` of a returned tuple: one value, or a tuple of several."""
+    return value[picks[0]] if len(picks) == 1 else tuple(value[i] for i in picks)
+
+
+def _picking(func: Callable, picks: tuple) -> Callable:
+    """``func`` with only the outputs ``picks`` of its result (None if it returns too few)."""
+    def picked(*args, **kwargs):
+        value = func(*args, **kwargs)
+        if isinstance(value, (tuple, list)) and len(value) > max(picks):
+            return _pick(value, picks)
+        return None
+
+    picked.__name__ = getattr(func, "__name__", "picked")
+    return picked
+
+
 def check_function(func: Callable, args: tuple, expected, *, kwargs: dict | None = None,
                    name: str | None = None, arg_names: Sequence[str] | None = None,
                    output_names: Sequence[str] | None = None,
                    mistakes: Sequence[Mistake] = (), rtol: float = 1e-6, atol: float = 1e-9,
-                   allow_warnings: bool = False) -> None:
+                   allow_warnings: bool = False, outputs: Sequence[int] | None = None) -> None:
     """Check a student's function on one input against the expected result.
 
     Parameters
@@ -319,7 +351,7 @@ def check_function(func: Callable, args: tuple, expected, *, kwargs: dict | None
         The function under test.
     args : tuple
         Positional arguments; the function is called on copies, and a change it makes to them
-        is reported.
+        is reported (to an array, or to the arrays, keys or length of a dict, list or tuple).
     expected : callable or array_like or tuple
         The reference: a function called on copies of the same arguments, or the expected value
         itself. A tuple means the function returns several outputs, checked one by one; the
@@ -338,6 +370,11 @@ def check_function(func: Callable, args: tuple, expected, *, kwargs: dict | None
     allow_warnings : bool
         If False (default), a RuntimeWarning (numpy's floating-point warnings) during the call
         fails the check. Other warnings never do; they are passed on.
+    outputs : sequence of int, optional
+        Check only these outputs of the tuple that the function returns, e.g. ``outputs=[0]``
+        for the ``out`` of a layer's ``(out, cache)``. ``expected`` (when a function) and the
+        mistakes' wrong implementations return the whole tuple too, and the same outputs are
+        taken from them; a fixed ``expected`` is given for the chosen outputs only.
 
     Raises
     ------
@@ -350,6 +387,20 @@ def check_function(func: Callable, args: tuple, expected, *, kwargs: dict | None
         raise AssertionError(f"{name} is not a function (got {type(func).__name__}).")
     outcome = _run(func, tuple(args), kwargs)
     call = _describe_call(name, outcome.args, kwargs, arg_names)
+    if outputs is not None:
+        picks = tuple(int(i) for i in outputs)
+        if outcome.error is None and not (isinstance(outcome.value, (tuple, list))
+                                          and len(outcome.value) > max(picks)):
+            _fail([f"{call} should return a tuple of at least {max(picks) + 1} values (the "
+                   f"test checks output{'s' if len(picks) > 1 else ''} "
+                   f"{', '.join(map(str, picks))}), but returned "
+                   f"{type(outcome.value).__name__}."], [])
+        if outcome.error is None:
+            outcome = dataclasses.replace(outcome, value=_pick(outcome.value, picks))
+        if callable(expected):
+            expected = _picking(expected, picks)
+        mistakes = [dataclasses.replace(m, returns=tuple(_picking(v, picks) for v in m.variants))
+                    if m.variants else m for m in mistakes]
 
     if outcome.error is not None:
         err = outcome.error
@@ -501,3 +552,45 @@ def engine_check(value_class, name: str | None = None) -> Callable:
 
     run.__name__ = name or getattr(value_class, "__name__", "engine")
     return run
+
+
+def require(func: Callable, args: tuple, expected, *, part: str, **check_kwargs) -> None:
+    """Re-check an earlier function that a test builds on, before the test's own checks.
+
+    A test of a function that calls the student's earlier functions (a network built on
+    ``affine_forward``, training built on ``network_backward``) first calls ``require`` for
+    each of them, on one of the earlier function's public inputs. If the earlier function fails
+    there, the test fails with a message that points back to it, and not with a hint about the
+    function under test, whose mistake it may not be::
+
+        require(affine_forward, (x, W, b), np.array([[5.5, 2., -1.5]]), part="Part 1",
+                outputs=[0])
+
+    Parameters
+    ----------
+    func : callable
+        The earlier function.
+    args : tuple
+        One of its public test's inputs.
+    expected : callable or array_like or tuple
+        The expected result, as for `check_function`.
+    part : str
+        Where the earlier function is taught and tested, e.g. ``"Part 1"``.
+    **check_kwargs
+        Further options of `check_function` (``kwargs``, ``outputs``, ``rtol``, ...).
+        ``mistakes`` are ignored: the message carries no hints, which belong to the earlier
+        function's own test.
+
+    Raises
+    ------
+    AssertionError
+        "this test uses your `name`, which does not pass its own test yet (part): fix it
+        first", followed by the earlier check's message.
+    """
+    check_kwargs.pop("mistakes", None)
+    name = check_kwargs.get("name") or getattr(func, "__name__", "function")
+    try:
+        check_function(func, args, expected, **check_kwargs)
+    except AssertionError as failure:
+        raise AssertionError(f"this test uses your `{name}`, which does not pass its own test "
+                             f"yet ({part}): fix it first.\n{failure}") from None

@@ -1361,9 +1361,525 @@ BACKPROP_BY_HAND: dict[str, tuple[Mistake, ...]] = {
 }
 
 
+# ---- 03_networks_from_scratch ------------------------------------------------------------------
+def _phi(name):
+    """(phi, phi') of the activations that assignment 03 gives its students."""
+    table = {"sigmoid": (_sigma, lambda s: _sigma(s) * (1.0 - _sigma(s))),
+             "tanh": (np.tanh, lambda s: 1.0 - np.tanh(s) ** 2),
+             "relu": (lambda s: np.maximum(0.0, s), lambda s: (np.asarray(s) > 0).astype(float))}
+    return table[name]
+
+
+def _backward(dW=lambda dout, x, W: x.T @ dout, db=lambda dout: dout.sum(axis=0),
+              dx=lambda dout, x, W: dout @ W.T, scale=lambda n: 1.0):
+    """affine_backward with one of its three products replaced."""
+    def affine_backward(dout, cache):
+        x, W, b = cache
+        k = scale(len(x))
+        return dx(dout, x, W) * k, dW(dout, x, W) * k, db(dout) * k
+    return affine_backward
+
+
+def _parameters(per_layer):
+    return lambda layer_sizes: sum(per_layer(d_in, d_out)
+                                   for d_in, d_out in zip(layer_sizes[:-1], layer_sizes[1:]))
+
+
+def _two_layer(hidden=_sigma, output=_sigma, flat=True):
+    def two_layer_forward(X, params):
+        h = hidden(X @ params["W1"] + params["b1"])
+        p = output(h @ params["W2"] + params["b2"])
+        return p[:, 0] if flat else p
+    return two_layer_forward
+
+
+def _table(name, X):
+    a, b = np.asarray(X)[:, 0] > 0.5, np.asarray(X)[:, 1] > 0.5
+    return {"and": a & b, "or": a | b, "xor": a ^ b}[name].astype(float)
+
+
+def _gates_as(**names):
+    """gate_neuron whose gate ``g`` computes the table ``names.get(g, g)`` (``"not xor"``: 1 - xor)."""
+    def gate_neuron(name, X):
+        as_name = names.get(name, name)
+        if as_name.startswith("not "):
+            return 1.0 - _table(as_name[4:], X)
+        return _table(as_name, X)
+    return gate_neuron
+
+
+def _logistic(sign=1.0, loss_scale=lambda n: 1.0, grad_scale=lambda n: 1.0, sigma_prime=False,
+              log_of_p=False):
+    def logistic_loss_and_grads(X, y, w, b):
+        X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
+        z = X @ w + b
+        p = _sigma(z)
+        n = len(y)
+        if log_of_p:  # the textbook formula on p itself: log(0) once p rounds to 0 or 1
+            loss = -np.mean(y * np.log(p) + (1.0 - y) * np.log(1.0 - p)) * loss_scale(n)
+        else:
+            loss = np.mean(np.logaddexp(0.0, z) - y * z) * loss_scale(n)
+        dz = sign * (p - y) / n * grad_scale(n)
+        if sigma_prime:
+            dz = dz * p * (1.0 - p)
+        return loss, X.T @ dz, np.sum(dz)
+    return logistic_loss_and_grads
+
+
+def _linear_gd(sign=1.0, two=2.0, reduce=np.mean, sequential=False, loss_reduce=np.mean):
+    def linear_regression_gd(x, y, lr, num_steps, a=0.0, a0=0.0):
+        x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+        history = []
+        for t in range(num_steps + 1):
+            r = y - (a * x + a0)
+            history.append((a, a0, loss_reduce(r ** 2)))
+            if t == num_steps:
+                break
+            a_new = a - sign * lr * (-two * reduce(r * x))
+            if sequential:
+                r = y - (a_new * x + a0)
+            a0 = a0 - sign * lr * (-two * reduce(r))
+            a = a_new
+        return np.array(history)
+    return linear_regression_gd
+
+
+def _output_delta(error=lambda d, o: d - o, local=lambda f, fp, v: fp(v)):
+    def output_delta(d, v, activation):
+        f, fp = _phi(activation)
+        return error(np.asarray(d, dtype=float), f(v)) * local(f, fp, v)
+    return output_delta
+
+
+def _hidden_delta(product=lambda delta, W: delta @ W.T, local=lambda f, fp, s: fp(s)):
+    def hidden_delta(delta_next, W_next, s, activation):
+        f, fp = _phi(activation)
+        return local(f, fp, s) * product(np.asarray(delta_next, dtype=float), W_next)
+    return hidden_delta
+
+
+def _delta_rule(sign=1.0, transposed=False, with_eta=True):
+    def delta_rule_update(W, delta, y, eta):
+        delta, y = np.asarray(delta, dtype=float), np.asarray(y, dtype=float)
+        if delta.ndim == 1:
+            delta, y = delta[None, :], y[None, :]
+        step = delta.T @ y if transposed else y.T @ delta
+        return W + sign * (eta if with_eta else 1.0) * step
+    return delta_rule_update
+
+
+def _network(local="grad", sign=1.0, output_activation=False):
+    """network_backward (softmax cross-entropy on a stack of dense layers) with one change."""
+    def network_backward(X, y, params, activation):
+        f, fp = _phi(activation)
+        L = len(params) // 2
+        xs, ss = [np.asarray(X, dtype=float)], []
+        for l in range(1, L + 1):
+            s = xs[-1] @ params[f"W{l}"] + params[f"b{l}"]
+            ss.append(s)
+            if l < L:
+                xs.append(f(s))
+        scores = ss[-1]
+        log_p = _log_softmax(scores)
+        n = len(y)
+        loss = -np.mean(log_p[np.arange(n), y])
+        delta = (np.exp(log_p) - _onehot(y, scores.shape[1])) / n
+        if output_activation:
+            delta = delta * fp(scores)
+        grads = {}
+        for l in range(L, 0, -1):
+            grads[f"W{l}"], grads[f"b{l}"] = xs[l - 1].T @ delta, delta.sum(axis=0)
+            if l > 1:
+                s_below = ss[l - 2]
+                phi_local = {"grad": fp(s_below), "value": f(s_below),
+                             "output": fp(f(s_below)), "none": 1.0}[local]
+                delta = (delta @ params[f"W{l}"].T) * phi_local
+        return (loss, *(sign * grads[k] for l in range(1, L + 1) for k in (f"W{l}", f"b{l}")))
+    return network_backward
+
+
+PLAYGROUND_FEATURES = {"x1": lambda X: X[:, 0], "x2": lambda X: X[:, 1],
+                       "x1^2": lambda X: X[:, 0] ** 2, "x2^2": lambda X: X[:, 1] ** 2,
+                       "x1*x2": lambda X: X[:, 0] * X[:, 1],
+                       "sin(x1)": lambda X: np.sin(X[:, 0]), "sin(x2)": lambda X: np.sin(X[:, 1])}
+
+
+def _features(order=False, sine=np.sin):
+    def playground_features(X, names):
+        X = np.asarray(X, dtype=float)
+        table = dict(PLAYGROUND_FEATURES, **{"sin(x1)": lambda X: sine(X[:, 0]),
+                                             "sin(x2)": lambda X: sine(X[:, 1])})
+        chosen = [k for k in table if k in names] if order else list(names)
+        return np.column_stack([table[k](X) for k in chosen])
+    return playground_features
+
+
+def _split(shuffle=True, as_test=False, swapped=False, rounding=round):
+    def train_test_split(X, y, train_ratio, seed):
+        n = len(X)
+        order = np.random.default_rng(seed).permutation(n) if shuffle else np.arange(n)
+        n_train = int(rounding(train_ratio * n))
+        n_train = n - n_train if as_test else n_train
+        train, test = order[:n_train], order[n_train:]
+        if swapped:
+            train, test = test, train
+        return X[train], y[train], X[test], y[test]
+    return train_test_split
+
+
+def _training(sign=1.0, rng_per_epoch=False, shuffle=True, last_batch=False):
+    def train_network(params, X, y, activation, lr, batch_size, num_epochs, seed):
+        backward = _network()
+        params = {k: np.array(v, dtype=float) for k, v in params.items()}
+        rng = np.random.default_rng(seed)
+        losses = []
+        for _ in range(num_epochs):
+            if rng_per_epoch:
+                rng = np.random.default_rng(seed)
+            order = rng.permutation(len(X)) if shuffle else np.arange(len(X))
+            for start in range(0, len(X), batch_size):
+                idx = order[start:start + batch_size]
+                loss, *grads = backward(X[idx], y[idx], params, activation)
+                for key, grad in zip(list(params), grads):
+                    params[key] = params[key] - sign * lr * grad
+            losses.append(loss if last_batch else backward(X, y, params, activation)[0])
+        return params, np.array(losses)
+    return train_network
+
+
+def _scores(params, X, activation):
+    f, _ = _phi(activation)
+    return _scores_with(f, params, X)
+
+
+def _scores_with(f, params, X):
+    L = len(params) // 2
+    h = np.asarray(X, dtype=float)
+    for l in range(1, L + 1):
+        h = h @ params[f"W{l}"] + params[f"b{l}"]
+        if l < L:
+            h = f(h)
+    return h
+
+
+
+def _cached(out_of):
+    return lambda x, W, b: (out_of(np.asarray(x, float), np.asarray(W, float), np.asarray(b, float)),
+                            (x, W, b))
+
+
+NETWORKS_FROM_SCRATCH: dict[str, tuple[Mistake, ...]] = {
+    # [A1, A3]
+    "affine_forward": (
+        Mistake("bias forgotten",
+                "the dense layer is out = x @ W + b: the bias b (one per unit, shape (M,)) is "
+                "added to every row.",
+                returns=_cached(lambda x, W, b: x @ W)),
+        Mistake("the notes' column form W x",
+                "the notes write z = W x for one column x with W of shape (M, D); in the course's "
+                "batch-first convention W has shape (D, M) and the layer is x @ W + b, not "
+                "x @ W.T + b.",
+                returns=_cached(lambda x, W, b: x @ W.T + b)),
+        Mistake("activation inside the dense layer",
+                "the dense layer is only the affine map out = x @ W + b; the nonlinearity "
+                "h = sigma(z) is a layer of its own, applied afterwards.",
+                returns=_cached(lambda x, W, b: _sigma(x @ W + b))),
+        Mistake("bias added along the wrong axis",
+                "b[:, None] adds b[j] to row j; the bias belongs to the units, the columns: "
+                "x @ W + b (numpy broadcasts b of shape (M,) over the rows).",
+                returns=_cached(lambda x, W, b: x @ W + b[:, None])),
+    ),
+    # [A1, D8]
+    "affine_backward": (
+        Mistake("dW without the transpose",
+                "dW has the shape of W, (D, M): it is x.T @ dout, the layer's input times the "
+                "gradient from above (the notes' dz/dw = h), summed over the batch; dout @ x, "
+                "x @ dout and dout.T @ x are missing or misplacing the transpose.",
+                returns=(_backward(dW=lambda dout, x, W: dout.T @ x),
+                         _backward(dW=lambda dout, x, W: dout @ x),
+                         _backward(dW=lambda dout, x, W: x @ dout))),
+        Mistake("db as a mean",
+                "every example of the batch adds its gradient, so db = dout.sum(axis=0); a mean "
+                "divides by N a second time (dout already holds the loss's 1/N).",
+                returns=_backward(db=lambda dout: dout.mean(axis=0))),
+        Mistake("db summed over the wrong axis",
+                "db has one entry per unit, shape (M,): sum dout over the batch, axis 0 "
+                "(dout.sum(axis=0)), not over the units (axis=1) or over everything.",
+                returns=(_backward(db=lambda dout: dout.sum(axis=1)),
+                         _backward(db=lambda dout: dout.sum()))),
+        Mistake("dx = dout @ W instead of dout @ W.T",
+                "out = x @ W, so the gradient to the input is dout @ W.T, of shape (N, D) like x.",
+                returns=_backward(dx=lambda dout, x, W: dout @ W)),
+        Mistake("every gradient divided by the batch size",
+                "dout already is the gradient of the mean loss (it holds the 1/N); the layer "
+                "only applies the chain rule: dx = dout @ W.T, dW = x.T @ dout, db = "
+                "dout.sum(axis=0), with no further division.",
+                returns=_backward(scale=lambda n: 1.0 / n)),
+    ),
+    # [A4]
+    "parameter_count": (
+        Mistake("bias forgotten",
+                "each layer has d_out * d_in weights and d_out biases: 5 -> 10 is 50 + 10 = 60.",
+                returns=_parameters(lambda d_in, d_out: d_in * d_out)),
+        Mistake("one bias per input",
+                "a bias belongs to a unit of the layer's output: d_out biases, not d_in.",
+                returns=_parameters(lambda d_in, d_out: d_in * d_out + d_in)),
+        Mistake("one bias per layer",
+                "every unit of a layer has its own bias: d_out of them per layer, not one.",
+                returns=_parameters(lambda d_in, d_out: d_in * d_out + 1)),
+        Mistake("units counted instead of parameters",
+                "you counted the units; the parameters are the weights (d_out * d_in per layer) "
+                "plus the biases (d_out).",
+                returns=_parameters(lambda d_in, d_out: d_out)),
+    ),
+    # [A2, A3]
+    "two_layer_forward": (
+        Mistake("output sigmoid forgotten",
+                "the output is a probability: p = sigma(h @ W2 + b2), not the pre-activation.",
+                returns=_two_layer(output=lambda z: z)),
+        Mistake("hidden sigmoid forgotten",
+                "the hidden layer is h = sigma(X @ W1 + b1); without the sigmoid two dense "
+                "layers are one dense layer, and the network is linear.",
+                returns=_two_layer(hidden=lambda z: z)),
+        Mistake("shape (N, 1) instead of (N,)",
+                "h @ W2 + b2 has shape (N, 1): return its only column, p[:, 0], of shape (N,).",
+                returns=_two_layer(flat=False)),
+    ),
+    # [A6]
+    "xor_two_layer": (
+        Mistake("XOR weights that compute OR",
+                "your network outputs OR: 1 also at (1, 1). XOR is 'OR and not AND': let one "
+                "hidden unit compute OR and the other AND, and give the output unit a positive "
+                "weight on the OR unit, a negative one on the AND unit, and a threshold between "
+                "them, so that it fires only when OR is on and AND is off.",
+                returns=lambda X: _table("or", X)),
+        Mistake("XOR weights that compute AND",
+                "your network outputs AND, 1 only at (1, 1). XOR is 1 where exactly one input "
+                "is 1: OR and not AND, so the output unit must be switched off by the AND unit, "
+                "not driven by it.",
+                returns=lambda X: _table("and", X)),
+        Mistake("output inverted (XNOR)",
+                "your network outputs 1 - XOR: flip the signs of the output unit's weights and "
+                "bias, since sigma(-z) = 1 - sigma(z).",
+                returns=lambda X: 1.0 - _table("xor", X)),
+    ),
+    # [A6]
+    "gate_neuron": (
+        Mistake("AND and OR swapped",
+                "with equal weights on x1 and x2, the bias sets how many inputs must be on: OR "
+                "fires with one, so its threshold lies between one input's weight and zero; "
+                "AND needs both, so its threshold lies between one weight and two.",
+                returns=_gates_as(**{"and": "or", "or": "and"})),
+        Mistake("output inverted",
+                "the neuron outputs 1 - gate: since sigma(-z) = 1 - sigma(z), flip the signs of "
+                "the weights and the bias.",
+                returns=_gates_as(**{"and": "not and", "or": "not or", "xor": "not xor"})),
+        Mistake("XOR weights that compute OR",
+                "your weights give OR: the neuron fires at (1, 1) too. Only that corner has "
+                "x1*x2 = 1, so give the product feature a negative weight large enough to pull "
+                "(1, 1) back below the threshold, while (0, 1) and (1, 0) stay above it.",
+                returns=_gates_as(xor="or")),
+    ),
+    # [A7]
+    "logistic_loss_and_grads": (
+        Mistake("the notes' sum instead of the mean",
+                "the notes write the loss as a sum over the examples; this course takes the mean "
+                "(divide the loss and the gradients by N), so that the step size does not "
+                "depend on the size of the batch.",
+                returns=_logistic(loss_scale=lambda n: n, grad_scale=lambda n: n)),
+        Mistake("gradients not divided by the batch size",
+                "the loss is a mean over the N examples, so its gradients are means too: "
+                "dw = X.T @ (p - y) / N and db = mean(p - y).",
+                returns=_logistic(grad_scale=lambda n: n)),
+        Mistake("the gradient with the wrong sign",
+                "dL/dz = p - y (prediction minus target), not y - p: gradient descent then "
+                "moves the parameters against it.",
+                returns=_logistic(sign=-1.0)),
+        Mistake("the sigmoid's derivative kept",
+                "with the cross-entropy the sigmoid's derivative p(1 - p) cancels: "
+                "dL/dz = (p - y) / N. The factor belongs to a squared error, not here.",
+                returns=_logistic(sigma_prime=True)),
+        Mistake("the log of the sigmoid",
+                "np.log(sigmoid(z)) and np.log(1 - sigmoid(z)) take the log of 0 once |z| is "
+                "about 40 or more (sigmoid(50) rounds to 1.0): compute the loss from z, as "
+                "np.logaddexp(0, z) - y * z, which is the same cross-entropy and never rounds.",
+                returns=_logistic(log_of_p=True), warns=True),
+    ),
+    # [D9]
+    "linear_regression_gd": (
+        Mistake("gradient ascent: the wrong sign",
+                "each step goes against the gradient: a <- a - lr * dL/da with "
+                "dL/da = -2 mean((y - y_hat) x); the loss must fall.",
+                returns=_linear_gd(sign=-1.0)),
+        Mistake("the factor 2 forgotten",
+                "d(y - y_hat)^2 / d y_hat = -2 (y - y_hat): the square brings down a factor 2.",
+                returns=_linear_gd(two=1.0)),
+        Mistake("a0 updated with the new a",
+                "both updates use the gradients at the old (a, a0): compute both gradients first, "
+                "then update a and a0 together.",
+                returns=_linear_gd(sequential=True)),
+        Mistake("sum instead of mean",
+                "L is the mean of (y - y_hat)^2 over the data, so its gradients are means too: "
+                "-2 mean((y - y_hat) x) and -2 mean(y - y_hat).",
+                returns=(_linear_gd(reduce=np.sum), _linear_gd(reduce=np.sum, loss_reduce=np.sum))),
+    ),
+    # [D6]
+    "output_delta": (
+        Mistake("error the wrong way round",
+                "the notes' error is e = d - o, target minus output (so that the delta rule "
+                "adds eta delta y); you computed o - d.",
+                returns=_output_delta(error=lambda d, o: o - d)),
+        Mistake("phi(v) instead of phi'(v)",
+                "the local gradient is the derivative of the activation at v, phi'(v) (001 "
+                "writes it delta'); phi(v) is the unit's output.",
+                returns=_output_delta(local=lambda f, fp, v: f(v))),
+        Mistake("phi' left out",
+                "delta_j = e_j phi'(v_j): the error times the slope of the activation at v_j.",
+                returns=_output_delta(local=lambda f, fp, v: 1.0)),
+    ),
+    # [D6]
+    "hidden_delta": (
+        Mistake("phi(s) instead of phi'(s)",
+                "the recursion multiplies by the derivative of the activation, phi'(s_j) (001 "
+                "writes it delta'), not by the unit's output phi(s_j).",
+                returns=_hidden_delta(local=lambda f, fp, s: f(s))),
+        Mistake("W_next without the transpose",
+                "sum_k delta_k w_kj runs over the units k of the layer above, which are the "
+                "columns of W_next (H, M): delta_next @ W_next.T, of shape (N, H).",
+                returns=_hidden_delta(product=lambda delta, W: delta @ W)),
+        Mistake("phi' left out",
+                "delta_j = phi'(s_j) sum_k delta_k w_kj: the sum is only the gradient arriving "
+                "at the unit's output; multiply it by the slope phi'(s_j).",
+                returns=_hidden_delta(local=lambda f, fp, s: 1.0)),
+    ),
+    # [D7]
+    "delta_rule_update": (
+        Mistake("the update with the wrong sign",
+                "the delta rule adds: W(t+1) = W(t) + eta delta y, because delta = e phi' is "
+                "minus the gradient; subtracting climbs the error.",
+                returns=_delta_rule(sign=-1.0)),
+        Mistake("the outer product transposed",
+                "Delta W has the shape of W, (D, M): entry [i, j] is eta y_i delta_j, so the "
+                "product is y.T @ delta (np.outer(y, delta) for one example).",
+                returns=_delta_rule(transposed=True)),
+        Mistake("eta forgotten",
+                "Delta w_ji = eta delta_j y_i: multiply by the learning rate eta.",
+                returns=_delta_rule(with_eta=False)),
+    ),
+    # [D6, D8]
+    "network_backward": (
+        Mistake("phi(s) instead of phi'(s)",
+                "the hidden delta is phi'(s) * (delta_next @ W_next.T): the derivative of the "
+                "activation at the layer's pre-activation s, not phi(s) (001 writes phi' as "
+                "delta').",
+                returns=_network(local="value")),
+        Mistake("phi' at the layer's output",
+                "phi' is taken at the pre-activation s of the hidden layer, not at its output "
+                "h = phi(s): keep the s of every layer from the forward pass.",
+                returns=_network(local="output")),
+        Mistake("gradients of the wrong sign",
+                "the gradient of softmax cross-entropy with respect to the scores is "
+                "g = (p - onehot(y)) / N; the notes' delta = e phi' is minus a gradient, "
+                "delta = -g. Return dL/dparameters.",
+                returns=_network(sign=-1.0)),
+        Mistake("the output layer given the activation",
+                "the output layer is linear: its scores go straight into the softmax, so its "
+                "gradient is (p - onehot(y)) / N with no phi' factor.",
+                returns=_network(output_activation=True)),
+        Mistake("phi' left out",
+                "below each hidden layer the gradient dx that affine_backward passes down "
+                "arrives at the layer's output h = phi(s); multiply it by phi'(s) to get the "
+                "gradient at s (your hidden_delta does), or the network is backpropagated as "
+                "if it were linear.",
+                returns=_network(local="none")),
+    ),
+    # [J1]
+    "playground_features": (
+        Mistake("columns in the playground's order",
+                "return the columns in the order of names, not in the playground's own order.",
+                returns=_features(order=True)),
+        Mistake("^ is not a power in Python",
+                "x ** 2 squares; x ^ 2 is the bitwise exclusive or, which floats do not have.",
+                raises=TypeError, message_contains="bitwise_xor"),
+        Mistake("sin of degrees",
+                "np.sin takes radians, as the playground does: sin(x1) is np.sin(x1), with no "
+                "conversion.",
+                returns=_features(sine=lambda x: np.sin(np.deg2rad(x)))),
+    ),
+    # [G6]
+    "train_test_split": (
+        Mistake("not shuffled",
+                "the playground's data come ordered (one class, then the other): draw a random "
+                "order, rng.permutation(N), and split that, or the test set holds one class only.",
+                returns=_split(shuffle=False)),
+        Mistake("train_ratio taken as the test fraction",
+                "train_ratio is the playground's 'ratio of training to test data': the share "
+                "of the training set, n_train = round(train_ratio * N).",
+                returns=_split(as_test=True)),
+        Mistake("n_train truncated",
+                "n_train is train_ratio * N rounded to the nearest integer, round(0.3 * 12) = 4; "
+                "int() cuts 3.6 down to 3.",
+                returns=_split(rounding=int)),
+        Mistake("train and test swapped",
+                "the first n_train indices of the permutation are the training set, the rest "
+                "the test set; return X_train, y_train, X_test, y_test in that order.",
+                returns=_split(swapped=True)),
+    ),
+    # [F1]
+    "train_network": (
+        Mistake("the update with the wrong sign",
+                "gradient descent subtracts: params[key] = params[key] - lr * grad; adding the "
+                "gradient makes the loss grow.",
+                returns=_training(sign=-1.0)),
+        Mistake("a new rng in every epoch",
+                "make the generator once, before the first epoch: np.random.default_rng(seed) "
+                "inside the loop gives every epoch the same order.",
+                returns=_training(rng_per_epoch=True)),
+        Mistake("not shuffled",
+                "every epoch visits the examples in a fresh random order, "
+                "order = rng.permutation(N), and cuts that into mini-batches.",
+                returns=_training(shuffle=False)),
+        Mistake("params changed in place",
+                "train_network must leave the caller's params as they are: start from a copy, "
+                "params = {key: value.copy() for key, value in params.items()}, and update "
+                "that (params[key] -= ... or params[key] = ... on the caller's dict changes it).",
+                mutates=True),
+        Mistake("the loss of the last mini-batch",
+                "losses[t] is the loss on the whole training set after epoch t: call "
+                "network_backward on all of X and y once the epoch's updates are done.",
+                returns=_training(last_batch=True)),
+    ),
+    # [G6]
+    "accuracy": (
+        Mistake("count instead of fraction",
+                "accuracy is the fraction of correct predictions: divide the count by N "
+                "(or take the mean of the comparison).",
+                returns=lambda params, X, y, activation: float(
+                    np.sum(np.argmax(_scores(params, X, activation), axis=1) == y))),
+        Mistake("error rate instead of accuracy",
+                "you returned the fraction of wrong predictions; accuracy is the fraction of "
+                "right ones, 1 minus that.",
+                returns=lambda params, X, y, activation: float(
+                    np.mean(np.argmax(_scores(params, X, activation), axis=1) != y))),
+        Mistake("tanh whatever the activation",
+                "the hidden layers apply the activation that the argument names, "
+                "ACTIVATIONS[activation][0], not always tanh.",
+                returns=lambda params, X, y, activation: float(
+                    np.mean(np.argmax(_scores_with(np.tanh, params, X), axis=1) == y))),
+        Mistake("class 1 where its score is positive",
+                "the predicted class is the one with the larger score, "
+                "np.argmax(scores, axis=1); the score of class 1 alone says nothing without the "
+                "score of class 0.",
+                returns=lambda params, X, y, activation: float(
+                    np.mean((_scores(params, X, activation)[:, 1] > 0) == y))),
+    ),
+}
+
+
 CATALOGUES: dict[str, dict[str, tuple[Mistake, ...]]] = {
     "01_activations_and_losses": ACTIVATIONS_AND_LOSSES,
     "02_backprop_by_hand": BACKPROP_BY_HAND,
+    "03_networks_from_scratch": NETWORKS_FROM_SCRATCH,
 }
 
 

@@ -442,13 +442,24 @@ class Remote:
 
 
 def _mirror(original, after) -> None:
-    """Make an argument what the student's call left it: an array changed in place (so that
-    the change is caught), a random generator advanced (as in the kernel)."""
+    """Make an argument what the student's call left it: an array changed in place, also one
+    inside a dict, list or tuple (so that the change is caught), a random generator advanced
+    (as in the kernel)."""
     try:
         changed = _plain(after)
     except Exception:
         return
-    if (isinstance(original, np.ndarray) and isinstance(changed, np.ndarray)
+    _mirror_value(original, changed)
+
+
+def _mirror_value(original, changed) -> None:
+    if isinstance(original, dict) and isinstance(changed, dict):
+        for key in original.keys() & changed.keys():
+            _mirror_value(original[key], changed[key])
+    elif isinstance(original, (list, tuple)) and isinstance(changed, (list, tuple)):
+        for item, item_after in zip(original, changed):
+            _mirror_value(item, item_after)
+    elif (isinstance(original, np.ndarray) and isinstance(changed, np.ndarray)
             and changed.shape == original.shape and original.flags.writeable):
         original[...] = changed
     elif (isinstance(original, np.random.Generator) and isinstance(changed, np.random.Generator)

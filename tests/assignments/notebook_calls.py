@@ -50,8 +50,8 @@ _CHECK_DEFAULTS = {name: p.default for name, p in
 class CheckCall:
     """One call of ``check_function`` made by a graded test cell.
 
-    ``mistakes``, ``rtol``, ``atol``, ``output_names``, ``arg_names``, ``name`` and
-    ``allow_warnings`` are the options of the call (check_function's defaults where the cell
+    ``mistakes``, ``rtol``, ``atol``, ``output_names``, ``arg_names``, ``name``,
+    ``allow_warnings`` and ``outputs`` are the options of the call (check_function's defaults where the cell
     gave none); ``answer_key_failure`` is the message if the answer key failed this check.
     """
 
@@ -68,6 +68,7 @@ class CheckCall:
     arg_names: Any = None
     name: str | None = None
     allow_warnings: bool = False
+    outputs: Any = None
     answer_key_failure: str | None = None
     options: dict = field(default_factory=dict, repr=False)
 

@@ -5,7 +5,7 @@ import re
 import numpy as np
 import pytest
 
-from course_lib.grading import Mistake, check_function, check_value, engine_check
+from course_lib.grading import Mistake, check_function, check_value, engine_check, require
 
 
 def stable_sigmoid(x):
@@ -117,6 +117,66 @@ def test_the_callers_array_is_never_touched_even_by_a_mutating_function():
     with pytest.raises(AssertionError):
         check_function(lambda a: a.__setitem__(0, 99.0) or a, (x,), lambda a: a)
     assert np.array_equal(x, X)
+
+
+def test_changing_an_array_inside_a_dict_or_a_tuple_is_caught():
+    params = {"W": np.ones((2, 2)), "b": np.zeros(2)}
+
+    def step_in_place(params):
+        params["W"] -= 0.1
+        return 0.0
+
+    def step_by_assignment(params):
+        params["b"] = params["b"] - 0.1
+        return 0.0
+
+    def adds_a_key(params):
+        params["extra"] = np.zeros(1)
+        return 0.0
+
+    for func in (step_in_place, step_by_assignment, adds_a_key):
+        msg = failure(func, args=(params,), expected=0.0, arg_names=["params"])
+        assert "changed its input params in place" in msg, msg
+    assert np.array_equal(params["W"], np.ones((2, 2))) and list(params) == ["W", "b"]
+
+    def cache_in_place(dout, cache):
+        x, W = cache
+        x *= 2.0
+        return dout
+    msg = failure(cache_in_place, args=(X, (X.copy(), np.ones(2))), expected=lambda d, c: d,
+                  arg_names=["dout", "cache"])
+    assert "changed its input cache in place" in msg, msg
+    check_function(lambda params: float(np.sum(params["W"])), (params,), 4.0)
+    check_function(lambda names: len(names), (["x1", "x2"],), 2.0)
+
+
+def test_require_passes_silently_when_the_earlier_function_is_right():
+    assert require(lambda x: 2 * x, (X,), lambda x: 2 * x, part="Part 1") is None
+
+
+def test_require_points_back_to_the_earlier_function_without_hints():
+    def forgot_the_bias(x, W, b):
+        return x @ W, (x, W, b)
+
+    x, W, b = np.array([[1.0, 2.0]]), np.eye(2), np.array([1.0, -1.0])
+    mistakes = [Mistake("bias forgotten", "add b", returns=forgot_the_bias)]
+    with pytest.raises(AssertionError) as caught:
+        require(forgot_the_bias, (x, W, b), np.array([[2.0, 1.0]]), part="Part 1", outputs=[0],
+                mistakes=mistakes, arg_names=["x", "W", "b"])
+    msg = str(caught.value)
+    assert msg.startswith("this test uses your `forgot_the_bias`, which does not pass its own "
+                          "test yet (Part 1): fix it first."), msg
+    assert "expected [[2., 1.]]" in msg and "received [[1., 2.]]" in msg, msg
+    assert "Hint" not in msg, msg
+
+
+def test_require_reports_an_unimplemented_earlier_function():
+    def affine_forward(x):
+        raise NotImplementedError
+    with pytest.raises(AssertionError) as caught:
+        require(affine_forward, (X,), X, part="Part 1")
+    assert "your `affine_forward`" in str(caught.value)
+    assert "not implemented yet" in str(caught.value)
 
 
 class PretendsToBeRight:
@@ -325,3 +385,29 @@ def test_engine_check_runs_an_expression_on_an_engine_and_grades_it_like_a_funct
     with pytest.raises(AssertionError, match="Hint \\(overwrites\\)"):
         check_function(engine_check(Overwrites), (square, (3.0,)), engine_check(Value),
                        mistakes=[Mistake("overwrites", "use +=", returns=engine_check(Overwrites))])
+
+
+def _layer(x, W, b):
+    return x @ W + b, (x, W, b)
+
+
+def test_outputs_checks_only_the_chosen_outputs_of_a_tuple():
+    x, W, b = np.ones((2, 3)), np.full((3, 2), 0.5), np.array([1.0, -1.0])
+    # the cache (arrays of three shapes) is not compared: only out
+    check_function(_layer, (x, W, b), lambda x, W, b: (x @ W + b, None), outputs=[0])
+    check_function(_layer, (x, W, b), np.array([[2.5, 0.5], [2.5, 0.5]]), outputs=[0])
+    with pytest.raises(AssertionError, match="expected") as info:
+        check_function(lambda x, W, b: (x @ W, (x, W, b)), (x, W, b), _layer, outputs=[0])
+    assert "Hint" not in str(info.value)
+
+
+def test_outputs_picks_from_the_mistakes_too_and_names_a_missing_tuple():
+    x, W, b = np.ones((2, 3)), np.full((3, 2), 0.5), np.array([1.0, -1.0])
+    forgot_bias = Mistake("bias forgotten", "add b.", returns=lambda x, W, b: (x @ W, "cache"))
+    with pytest.raises(AssertionError, match=r"Hint \(bias forgotten\)"):
+        check_function(lambda x, W, b: (x @ W, (x, W)), (x, W, b), _layer, outputs=[0],
+                       mistakes=[forgot_bias])
+    with pytest.raises(AssertionError, match="should return a tuple of at least 2 values"):
+        check_function(lambda x, W, b: x @ W + b, (x, W, b), _layer, outputs=[1])
+    two = lambda x, W, b: (x @ W + b, 0.0, b)  # noqa: E731
+    check_function(two, (x, W, b), lambda x, W, b: (x @ W + b, 5.0, b), outputs=[0, 2])

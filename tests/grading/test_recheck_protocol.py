@@ -95,6 +95,13 @@ def test_a_random_generator_arrives_in_its_state_and_advances_as_in_the_kernel()
     assert decided == {"test_2": None}, decided
 
 
+def test_an_array_changed_in_place_inside_a_dict_is_caught_as_in_the_kernel():
+    decided = verdicts(
+        ("solution", "def step(params, lr):\n    params['W'] -= lr\n    return params['W']\n"),
+        ("test", "check_function(step, ({'W': np.ones(2)}, 0.5), np.full(2, 0.5))\n"))
+    assert "changed its input" in str(decided["test_2"]), decided
+
+
 def test_a_test_cells_function_is_called_back_on_plain_data():
     decided = verdicts(
         ("solution", "def apply_twice(f, x):\n    return f(f(x))\n\n\n"

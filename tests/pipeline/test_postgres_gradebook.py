@@ -109,9 +109,11 @@ def cell_scores(url: str) -> dict[str, dict]:
 
 
 def exported(path: Path) -> dict[str, dict]:
+    """student -> the export's score columns for ASSIGNMENT (a gradebook that knows the other
+    assignments too exports a row for each of them and every student)."""
     with path.open() as handle:
         return {row["student_id"]: {k: row[k] for k in SCORE_COLUMNS}
-                for row in csv.DictReader(handle)}
+                for row in csv.DictReader(handle) if row["assignment"] == ASSIGNMENT}
 
 
 def count_rows(url: str, table: str) -> int:

@@ -1,8 +1,10 @@
 """The playground explorer in a real browser: play trains in the kernel and the picture moves.
 
-A notebook with assignment 03's two cells (the setup imports and ``PlaygroundExplorer(
-affine_forward, affine_backward)``) is written into the workspace of the student view, run in
-JupyterLab, and the playground's play button is pressed. Its ``ipywidgets.Play`` timer runs in
+Two notebooks are written into the workspace of the student view and run in JupyterLab: one with
+the setup imports and ``PlaygroundExplorer(affine_forward, affine_backward)`` on course_lib's
+layers, and one with assignment 03's own cells as released (its setup cell, the dense layer that
+the student has not written yet, and the playground cell, which then trains with course_lib's
+layers and says so). In each, the playground's play button is pressed. Its ``ipywidgets.Play`` timer runs in
 the browser; each tick reaches the kernel, which trains and redraws. The test waits until the
 displayed training loss, the PNG and the decision boundary's part of it have changed, then
 pauses and checks that training stops.
@@ -18,6 +20,8 @@ from .test_lab_browser import TIMEOUT_MS, Lab
 pytestmark = pytest.mark.slow
 
 NOTEBOOK = "playground_check.ipynb"
+RELEASE = "03_networks_from_scratch/networks_from_scratch.ipynb"
+RELEASED_NOTEBOOK = "playground_as_released.ipynb"
 SETUP = ("from course_lib.layers import affine_forward, affine_backward\n"
          "from course_lib.widgets import PlaygroundExplorer")
 WIDGET = "PlaygroundExplorer(affine_forward, affine_backward)"
@@ -48,20 +52,32 @@ BOUNDARY = (0.50, 0.17, 0.74, 0.83)
 
 
 @pytest.fixture(scope="module")
-def playground_lab(browser, tmp_path_factory):
-    """The student view, with the playground notebook written into its workspace.
+def playground_lab(browser, tmp_path_factory, course_root):
+    """The student view, with two playground notebooks written into its workspace: the setup
+    and widget cells on course_lib's layers, and assignment 03's own cells as released (its
+    setup cell, the dense layer still to be written, and the playground cell).
 
     Asks for the browser first, so that without one no server is started.
     """
     folder = tmp_path_factory.mktemp("playground-lab")
     workspace = folder / "work"
     env = dict(jupyter_environment(folder), COURSE_WORKSPACE=str(workspace))
+    kernelspec = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    released = nbformat.read(course_root / "release" / RELEASE, as_version=4)
+    setup = [c for c in released.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "setup"]
+    layer = [c for c in released.cells
+             if c.metadata.get("nbgrader", {}).get("grade_id") in ("affine_forward", "affine_backward")]
+    widget = [c for c in released.cells if c.cell_type == "code" and c.source.strip() == WIDGET]
+    assert len(setup) == 1 and len(layer) == 2 and len(widget) == 1, (
+        f"{RELEASE} should have a setup cell, the dense layer's two cells and the cell {WIDGET}")
     with lab_server([], workspace, folder, env) as server:
-        notebook = nbformat.v4.new_notebook()
-        notebook.cells = [nbformat.v4.new_code_cell(SETUP), nbformat.v4.new_code_cell(WIDGET)]
-        notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                           "language": "python"}
-        nbformat.write(notebook, server.root_dir / NOTEBOOK)
+        for name, cells in ((NOTEBOOK, [nbformat.v4.new_code_cell(SETUP),
+                                        nbformat.v4.new_code_cell(WIDGET)]),
+                            (RELEASED_NOTEBOOK, setup + layer + widget)):
+            notebook = nbformat.v4.new_notebook()
+            notebook.cells = cells
+            notebook.metadata["kernelspec"] = kernelspec
+            nbformat.write(notebook, server.root_dir / name)
         yield server
 
 
@@ -74,13 +90,16 @@ def page(browser):
         context.close()
 
 
+@pytest.mark.parametrize("notebook", [NOTEBOOK, RELEASED_NOTEBOOK])
 def test_play_trains_in_the_kernel_and_the_loss_and_boundary_change(playground_lab, page,
-                                                                    screenshot):
+                                                                    screenshot, notebook):
+    """On course_lib's layers the playground uses them; in the released assignment, whose dense
+    layer is not written yet, it trains with course_lib's and its note says so."""
     lab = Lab(page, playground_lab)
-    lab.open_notebook(NOTEBOOK)
+    lab.open_notebook(notebook)
     assert lab.run_all() is True, "a cell of the playground notebook raised in JupyterLab"
 
-    cell = lab.code_cell(NOTEBOOK, WIDGET)
+    cell = lab.code_cell(notebook, WIDGET)
     playground = cell.locator(".jp-OutputArea-output .course-playground")
     playground.wait_for(timeout=TIMEOUT_MS)
     image = playground.locator(".widget-image")
@@ -90,10 +109,14 @@ def test_play_trains_in_the_kernel_and_the_loss_and_boundary_change(playground_l
     # time, through its container.
     status = playground.locator(".course-playground-status")
     assert epoch_shown(status) == 0, f"a new playground shows {status.inner_text()}"
-    assert playground.locator(".course-playground-note").is_hidden(), (
-        "course_lib's own layers pass the check: no fallback note may show")
-    assert "your affine layers" in status.inner_text(), status.inner_text()
-    screenshot(playground, "playground_before_play")
+    note = playground.locator(".course-playground-note")
+    if notebook == NOTEBOOK:
+        assert note.is_hidden(), "course_lib's own layers pass the check: no fallback note may show"
+        assert "your affine layers" in status.inner_text(), status.inner_text()
+    else:
+        assert note.is_visible(), "the release's layers are not written: the note must say so"
+        assert "affine_forward" in note.inner_text(), note.inner_text()
+    screenshot(playground, f"{notebook.removesuffix('.ipynb')}_before_play")
 
     before_src = image.get_attribute("src")
     before_loss = training_loss_shown(status)
@@ -121,7 +144,7 @@ def test_play_trains_in_the_kernel_and_the_loss_and_boundary_change(playground_l
         "playing did not change the decision boundary")
     assert float(after_loss) < float(before_loss), (
         f"the training loss should fall while playing: {before_loss} -> {after_loss}")
-    screenshot(playground, "playground_after_play")
+    screenshot(playground, f"{notebook.removesuffix('.ipynb')}_after_play")
 
     page.wait_for_timeout(1000)
     assert epoch_shown(status) == paused_epoch, (
@@ -129,7 +152,7 @@ def test_play_trains_in_the_kernel_and_the_loss_and_boundary_change(playground_l
     page.wait_for_function(
         "(path) => Array.from(window.jupyterapp.shell.widgets('main')).find("
         "w => w.context && w.context.path === path).sessionContext.session.kernel.status"
-        " === 'idle'", arg=NOTEBOOK, timeout=TIMEOUT_MS)
+        " === 'idle'", arg=notebook, timeout=TIMEOUT_MS)
 
 
 def epoch_shown(status) -> int:

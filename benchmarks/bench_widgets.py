@@ -31,8 +31,8 @@ import ipywidgets as widgets
 import numpy as np
 
 from course_lib.playground import FEATURES
-from course_lib.widgets import (ActivationExplorer, GraphExplorer, PlaygroundExplorer,
-                                SoftmaxExplorer)
+from course_lib.widgets import (ActivationExplorer, GradientFlowExplorer, GraphExplorer,
+                                PlaygroundExplorer, SoftmaxExplorer)
 
 TARGET_MS = 50.0
 WARM_UP = 3
@@ -66,6 +66,8 @@ CASES = [
      GRAPH_BUTTONS),
     ("PlaygroundExplorer", PlaygroundExplorer, PLAYGROUND_DEFAULTS,
      {"step": "reset", "reset": "step"}),
+    ("GradientFlowExplorer", GradientFlowExplorer,
+     {"depth": 10, "width": 100, "weight_scale": 1.0}, {}),
 ]
 
 

@@ -21,6 +21,7 @@ grading            helpers that the notebooks' test cells call      -
 mistakes           recognised common mistakes, with their hints     -
 widgets            ipywidgets explorers for the notebooks           -
 playground         the TensorFlow Playground as an explorer         J1
+gradient_flow      depth and initialization as an explorer          E4-E6
 =================  ===============================================  ===========
 
 Conventions (see also the docstring of each function)
@@ -38,7 +39,7 @@ numbers take ``rng: numpy.random.Generator``; nothing uses numpy's global random
 raises ``ValueError`` or ``TypeError`` naming the argument and what was expected.
 
 The numerical modules import only numpy (and the standard library); ``grading``, ``mistakes``,
-``widgets`` and ``playground`` sit on top of them, so that the numerics stay importable and testable on their own.
+``widgets``, ``playground`` and ``gradient_flow`` sit on top of them, so that the numerics stay importable and testable on their own.
 """
 
 __version__ = "0.1.0"

@@ -66,7 +66,8 @@ from . import activations, autodiff, losses
 
 __all__ = ["Explorer", "StudentFunctionError", "call_student", "plot_activation",
            "ActivationExplorer", "plot_softmax", "SoftmaxExplorer", "GraphExplorer",
-           "SATURATION_THRESHOLD", "MAX_GRAPH_NODES", "PlaygroundExplorer"]
+           "SATURATION_THRESHOLD", "MAX_GRAPH_NODES", "PlaygroundExplorer",
+           "GradientFlowExplorer"]
 
 #: |f'(x)| below this marks a saturated (or dead) region: a gradient passing through a unit
 #: there is multiplied by less than 0.05, and a chain of such units makes it vanish [E2, E4].
@@ -1072,10 +1073,15 @@ class GraphExplorer(Explorer):
 
 
 def __getattr__(name: str):
-    """``PlaygroundExplorer`` lives in ``course_lib.playground`` (it builds on ``Explorer``) and is
-    imported from there when first asked for here."""
+    """``PlaygroundExplorer`` lives in ``course_lib.playground`` and ``GradientFlowExplorer`` in
+    ``course_lib.gradient_flow`` (both build on ``Explorer``); each is imported from there when
+    first asked for here."""
     if name == "PlaygroundExplorer":
         from .playground import PlaygroundExplorer
 
         return PlaygroundExplorer
+    if name == "GradientFlowExplorer":
+        from .gradient_flow import GradientFlowExplorer
+
+        return GradientFlowExplorer
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

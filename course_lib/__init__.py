@@ -39,7 +39,8 @@ numbers take ``rng: numpy.random.Generator``; nothing uses numpy's global random
 raises ``ValueError`` or ``TypeError`` naming the argument and what was expected.
 
 The numerical modules import only numpy (and the standard library); ``grading``, ``mistakes``,
-``widgets``, ``playground`` and ``gradient_flow`` sit on top of them, so that the numerics stay importable and testable on their own.
+``widgets``, ``playground`` and ``gradient_flow`` sit on top of them, so that the numerics stay
+importable and testable on their own.
 """
 
 __version__ = "0.1.0"

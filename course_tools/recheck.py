@@ -428,9 +428,17 @@ class Remote:
             return StudentObject(self, ref["__handle__"], str(ref.get("type", "object"))[:100])
         return Opaque(str(ref.get("__opaque__") or "object")[:100])
 
-    def request(self, message: dict):
-        """Send a request about the student's code; its value, or its error raised here."""
+    def request(self, message: dict, *, mirror: tuple = ((), {})):
+        """Send a request about the student's code and return its reply: the arguments in
+        ``mirror`` (args, kwargs) made what the call left them, its warnings re-emitted here, its
+        error raised here."""
         reply = self.process.request(message, timeout=self.timeout, callbacks=self.callbacks)
+        args, kwargs = mirror
+        after_kwargs = reply.get("kwargs_after", {}) or {}
+        pairs = list(zip(args, reply.get("args_after", []) or []))
+        pairs += [(kwargs[k], after_kwargs[k]) for k in kwargs if k in after_kwargs]
+        for original, after in pairs:
+            _mirror(original, after)
         for category, text in reply.get("warnings", []) or []:
             warnings.warn(str(text), RuntimeWarning if category == "RuntimeWarning" else UserWarning)
         if "error" in reply:
@@ -439,6 +447,13 @@ class Remote:
 
     def value(self, message: dict):
         return self.incoming(self.request(message).get("value"))
+
+    def call(self, target: dict, args: tuple, kwargs: dict):
+        """Call a function of the student's namespace (``{"name": ...}``) or an object held by
+        handle (``{"handle": ...}``) in the student's process; its value here."""
+        message = {"op": "call", **target, "args": [self.outgoing(a) for a in args],
+                   "kwargs": {k: self.outgoing(v) for k, v in kwargs.items()}}
+        return self.incoming(self.request(message, mirror=(args, kwargs)).get("value"))
 
 
 def _mirror(original, after) -> None:
@@ -474,22 +489,7 @@ class StudentFunction:
         self._remote, self.__name__ = remote, name
 
     def __call__(self, *args, **kwargs):
-        remote = self._remote
-        message = {"op": "call", "name": self.__name__,
-                   "args": [remote.outgoing(a) for a in args],
-                   "kwargs": {k: remote.outgoing(v) for k, v in kwargs.items()}}
-        reply = remote.process.request(message, timeout=remote.timeout,
-                                       callbacks=remote.callbacks)
-        pairs = list(zip(args, reply.get("args_after", []) or []))
-        after_kwargs = reply.get("kwargs_after", {}) or {}
-        pairs += [(kwargs[k], after_kwargs[k]) for k in kwargs if k in after_kwargs]
-        for original, after in pairs:
-            _mirror(original, after)
-        for category, text in reply.get("warnings", []) or []:
-            warnings.warn(str(text), RuntimeWarning if category == "RuntimeWarning" else UserWarning)
-        if "error" in reply:
-            raise _exception(reply["error"] if isinstance(reply["error"], dict) else {})
-        return remote.incoming(reply.get("value"))
+        return self._remote.call({"name": self.__name__}, args, kwargs)
 
     def __deepcopy__(self, memo):
         return self
@@ -528,10 +528,7 @@ class StudentObject:
                               "value": self._remote.outgoing(value)})
 
     def __call__(self, *args, **kwargs):
-        remote = self._remote
-        return remote.value({"op": "call", "handle": self._handle,
-                             "args": [remote.outgoing(a) for a in args],
-                             "kwargs": {k: remote.outgoing(v) for k, v in kwargs.items()}})
+        return self._remote.call({"handle": self._handle}, args, kwargs)
 
     def _operator(self, name: str, *operands):
         remote = self._remote

@@ -13,10 +13,10 @@ from course_tools.generate import strip_region_markers
 
 NOTEBOOK = (Path(__file__).resolve().parents[3] / "source" / "03_networks_from_scratch"
             / "networks_from_scratch.ipynb")
-_CELLS = {c.metadata["nbgrader"]["grade_id"]: c.source
-          for c in nbformat.read(NOTEBOOK, as_version=4).cells
+_NOTEBOOK_CELLS = nbformat.read(NOTEBOOK, as_version=4).cells
+_CELLS = {c.metadata["nbgrader"]["grade_id"]: c.source for c in _NOTEBOOK_CELLS
           if c.metadata.get("nbgrader", {}).get("solution") and c.cell_type == "code"}
-_SETUP = next(c.source for c in nbformat.read(NOTEBOOK, as_version=4).cells
+_SETUP = next(c.source for c in _NOTEBOOK_CELLS
               if c.metadata.get("nbgrader", {}).get("grade_id") == "setup")
 #: The setup cell's given tools, without its imports of course_lib and matplotlib.
 GIVEN = "import numpy as np\n" + _SETUP[_SETUP.index("# Given"):] + "\n\n"

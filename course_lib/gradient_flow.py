@@ -16,9 +16,9 @@ What it computes, and whose code runs
   the inputs, then ``G``.
 - The bars are the student's ``layer_gradient_norms(depth, width, activation, init, rng,
   num_samples)``, called with a fresh ``default_rng(seed)``, when the weight scale is 1. Their
-  function has no weight scale, so for any other scale the bars are the explorer's own
-  backpropagation [D6] (``delta = dout ⊙ φ'(s)``, ``dW = xᵀ delta``, ``dout = delta Wᵀ``)
-  through the scaled stack; ``norms_source`` says which, and so does the figure.
+  function has no weight scale, so for any other scale the bars are the norms of
+  ``course_lib.vanishing.stack_weight_gradients`` [D6] through the scaled stack;
+  ``norms_source`` says which, and so does the figure.
 - The weights of the stack whose activations are histogrammed are the student's
   ``init_weight(init, width, width, rng)``, times the weight scale; the forward pass is the
   explorer's. With the same seed it is the stack that their ``layer_gradient_norms`` measured,
@@ -172,7 +172,7 @@ class GradientFlowExplorer(Explorer):
         The bars: ``‖∂L/∂W_l‖`` per layer, first layer first [E4].
     norms_source : str
         ``"layer_gradient_norms"`` (the student's function, weight scale 1) or ``"explorer"``
-        (the explorer's backpropagation through the scaled stack).
+        (course_lib's backpropagation through the scaled stack).
     layer_outputs : list of ndarray, shape (num_samples, width)
         The activations ``x^1..x^L`` of the stack.
     bin_edges : ndarray, shape (NUM_BINS + 1,)
@@ -278,7 +278,8 @@ class GradientFlowExplorer(Explorer):
                     f"{np.array2string(norms, precision=3, threshold=6)}; a norm is >= 0")
             source = "layer_gradient_norms"
         else:
-            norms = self._backward(X, weights, pre_activations, outputs, G, activation)
+            gradients = vanishing.stack_weight_gradients(X, weights, biases, activation, G)
+            norms = np.array([np.linalg.norm(dW) for dW in gradients])
             source = "explorer"
         self._set_results(norms, source, pre_activations, outputs, activation)
         self._show(depth, activation, scale)
@@ -318,18 +319,6 @@ class GradientFlowExplorer(Explorer):
             pre_activations.append(s)
             outputs.append(x)
         return pre_activations, outputs
-
-    @staticmethod
-    def _backward(X, weights, pre_activations, outputs, G, activation):
-        """``‖∂L/∂W_l‖`` for ``L = Σ G ⊙ x^L``, by the delta recursion [D6], [E4]."""
-        phi_grad = ACTIVATIONS[activation][1]
-        inputs = [X] + outputs[:-1]  # x^{l−1}, the input of layer l
-        norms, dout = [], G
-        for W, s, x in zip(reversed(weights), reversed(pre_activations), reversed(inputs)):
-            delta = dout * phi_grad(s)
-            norms.append(np.linalg.norm(x.T @ delta))
-            dout = delta @ W.T
-        return np.array(norms[::-1])
 
     def _set_results(self, norms, source, pre_activations, outputs, activation) -> None:
         low, high = HISTOGRAM_RANGES[activation]

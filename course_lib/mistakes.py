@@ -1876,10 +1876,371 @@ NETWORKS_FROM_SCRATCH: dict[str, tuple[Mistake, ...]] = {
 }
 
 
+# ---- 04_depth_and_initialization ---------------------------------------------------------------
+_ACT04 = {"sigmoid": (_sigma, lambda s: _sigma(s) * (1.0 - _sigma(s))),
+          "tanh": (np.tanh, lambda s: 1.0 - np.tanh(s) ** 2),
+          "relu": (lambda s: np.maximum(0.0, s), lambda s: (np.asarray(s) > 0).astype(float))}
+
+
+def _chain(sign=1.0, local="grad", first_weight=False, upstream=True):
+    """chain_gradient with one change: w_j times sign, phi(z) or phi'(a) for phi'(z), w_1 as a
+    factor, dC/da_L left out."""
+    def chain(weights, biases, x, activation="sigmoid", dC_daL=1.0):
+        f, fp = _ACT04[activation]
+        a, factors = float(x), []
+        for j, (w, b) in enumerate(zip(weights, biases)):
+            z = w * a + b
+            a_new = float(f(z))
+            if j > 0 or first_weight:
+                factors.append(sign * float(w))
+            factors.append(float({"grad": fp(z), "value": f(z), "output": fp(a_new)}[local]))
+            a = a_new
+        if upstream:
+            factors.append(float(dC_daL))
+        return float(np.prod(factors)), factors
+    return chain
+
+
+def _band(formula, mask=True):
+    def band(w):
+        m = np.abs(np.asarray(w, dtype=float))
+        if not mask:
+            out = formula(m)
+            return float(out) if np.ndim(out) == 0 else out
+        width = np.zeros_like(m)
+        inside = m > 4
+        width[inside] = formula(m[inside])
+        return float(width) if width.ndim == 0 else width
+    return band
+
+
+def _u_plus(m):
+    return m * (1.0 + np.sqrt(1.0 - 4.0 / m)) / 2.0 - 1.0
+
+
+_BAND = _band(lambda m: 2.0 / m * np.log(_u_plus(m)))
+
+
+def _golden(f, low, high, larger=True):
+    ratio = (math.sqrt(5.0) - 1.0) / 2.0
+    a, b = float(low), float(high)
+    while b - a > 1e-10:
+        c, d = b - ratio * (b - a), a + ratio * (b - a)
+        if (f(c) >= f(d)) == larger:
+            b = d
+        else:
+            a = c
+    return (a + b) / 2.0
+
+
+def _widest(larger=True, swapped=False):
+    def widest(low, high):
+        w = _golden(_BAND, low, high, larger)
+        return (_BAND(w), w) if swapped else (w, _BAND(w))
+    return widest
+
+
+def _widest_on_grid(num):
+    def widest(low, high):
+        grid = np.linspace(low, high, num)
+        w = float(grid[np.argmax(_BAND(grid))])
+        return w, _BAND(w)
+    return widest
+
+
+def _draw(std, transposed=False):
+    def init(fan_in, fan_out, rng):
+        shape = (fan_out, fan_in) if transposed else (fan_in, fan_out)
+        return rng.normal(0.0, std(fan_in, fan_out), size=shape)
+    return init
+
+
+_XAVIER = _draw(lambda d, m: np.sqrt(2.0 / (d + m)))
+_HE = _draw(lambda d, m: np.sqrt(2.0 / d))
+
+
+def _init_weight(normal=_draw(lambda d, m: 1.0), xavier=_XAVIER, he=_HE):
+    def init_weight(init, fan_in, fan_out, rng):
+        return {"normal": normal, "xavier": xavier, "he": he}[init](fan_in, fan_out, rng)
+    return init_weight
+
+
+_INIT_WEIGHT = _init_weight()
+
+
+def _stack(depth, width, init, rng, biases_first=False):
+    if biases_first and init == "normal":
+        bs = [rng.normal(0.0, 1.0, size=width) for _ in range(depth)]
+        Ws = [_INIT_WEIGHT(init, width, width, rng) for _ in range(depth)]
+    else:
+        Ws = [_INIT_WEIGHT(init, width, width, rng) for _ in range(depth)]
+        bs = [rng.normal(0.0, 1.0, size=width) if init == "normal" else np.zeros(width)
+              for _ in range(depth)]
+    return Ws, bs
+
+
+def _gradient_norms(measure="frobenius", of="gradient", reverse=False, biases_first=False):
+    def norms(depth, width, activation, init, rng, num_samples=64):
+        f, fp = _ACT04[activation]
+        Ws, bs = _stack(depth, width, init, rng, biases_first)
+        X = rng.standard_normal((num_samples, width))
+        G = rng.standard_normal((num_samples, width))
+        xs, ss, h = [], [], X
+        for W, b in zip(Ws, bs):
+            xs.append(h)
+            s = h @ W + b
+            ss.append(s)
+            h = f(s)
+        dout, dWs = G, [None] * depth
+        for l in reversed(range(depth)):
+            delta = dout * fp(ss[l])
+            dWs[l] = xs[l].T @ delta
+            dout = delta @ Ws[l].T
+        mats = dWs if of == "gradient" else Ws
+        if measure == "frobenius":
+            out = np.array([np.linalg.norm(M) for M in mats])
+        elif measure in (0, 1):
+            out = np.array([np.linalg.norm(M, axis=measure) for M in mats])
+        else:
+            out = np.linalg.norm(np.array(mats), axis=measure)
+        return out[::-1] if reverse else out
+    return norms
+
+
+def _dead(count="units", per_layer=np.mean):
+    def dead(depth, width, init, rng, num_samples=64):
+        Ws, bs = _stack(depth, width, init, rng)
+        h = rng.standard_normal((num_samples, width))
+        out = []
+        for W, b in zip(Ws, bs):
+            h = np.maximum(0.0, h @ W + b)
+            if count == "units":
+                out.append(per_layer(np.all(h == 0.0, axis=0)))
+            elif count == "any":
+                out.append(np.mean(np.any(h == 0.0, axis=0)))
+            else:  # every zero output of the batch
+                out.append(np.mean(h == 0.0))
+        return np.array(out, dtype=float)
+    return dead
+
+
+def _train_deep(sign=1.0, of="gradient", output_activation=False):
+    def train(X, y, depth, width, activation, init, lr, num_steps, seed):
+        f, fp = _ACT04[activation]
+        rng = np.random.default_rng(seed)
+        sizes = [X.shape[1]] + [width] * (depth - 1) + [int(np.max(y)) + 1]
+        Ws, bs = [], []
+        for d_in, d_out in zip(sizes[:-1], sizes[1:]):
+            Ws.append(_INIT_WEIGHT(init, d_in, d_out, rng))
+            bs.append(rng.normal(0.0, 1.0, size=d_out) if init == "normal" else np.zeros(d_out))
+        n, losses, norms = len(y), [], []
+        for _ in range(num_steps):
+            xs, ss, h = [], [], np.asarray(X, dtype=float)
+            for l in range(depth):
+                xs.append(h)
+                s = h @ Ws[l] + bs[l]
+                ss.append(s)
+                h = f(s) if (l < depth - 1 or output_activation) else s
+            log_p = _log_softmax(h)
+            losses.append(-np.mean(log_p[np.arange(n), y]))
+            g = (np.exp(log_p) - _onehot(y, log_p.shape[1])) / n
+            if output_activation:
+                g = g * fp(ss[-1])
+            dWs, dbs = [None] * depth, [None] * depth
+            for l in reversed(range(depth)):
+                dWs[l], dbs[l] = xs[l].T @ g, g.sum(axis=0)
+                if l > 0:
+                    g = (g @ Ws[l].T) * fp(ss[l - 1])
+            norms.append([np.linalg.norm(M) for M in (dWs if of == "gradient" else Ws)])
+            Ws = [W - sign * lr * dW for W, dW in zip(Ws, dWs)]
+            bs = [b - sign * lr * db for b, db in zip(bs, dbs)]
+        return np.array(losses), np.array(norms)
+    return train
+
+
+DEPTH_AND_INITIALIZATION: dict[str, tuple[Mistake, ...]] = {
+    # [E1, E2]
+    "chain_gradient": (
+        Mistake("the notes' minus sign",
+                "002 writes Delta a2 = sigma'(z2) - w2 sigma'(z1) Delta b1 with a minus sign; "
+                "that is a slip (an erratum): the chain rule multiplies, da2/dz2 * dz2/da1 * "
+                "Delta a1 = sigma'(z2) w2 sigma'(z1) Delta b1, so every factor w_j enters with "
+                "its own sign.",
+                returns=_chain(sign=-1.0)),
+        Mistake("phi(z) instead of phi'(z)",
+                "each layer contributes the slope of its activation, phi'(z_j) (at most 1/4 for "
+                "the sigmoid), not its value phi(z_j).",
+                returns=_chain(local="value")),
+        Mistake("phi' at the activation",
+                "phi' is taken at the pre-activation z_j = w_j a_{j-1} + b_j, not at the unit's "
+                "output a_j = phi(z_j).",
+                returns=_chain(local="output")),
+        Mistake("w1 in the product",
+                "w_1 multiplies the input x inside z_1 = w_1 x + b_1; dz_1/db_1 = 1, so the "
+                "product starts with phi'(z_1), and the weights in it are w_2, ..., w_L.",
+                returns=_chain(first_weight=True)),
+        Mistake("dC/da_L left out",
+                "the chain ends with the gradient of the cost at the last activation, "
+                "dC/da_L: multiply by dC_daL and return it as the last factor.",
+                returns=_chain(upstream=False)),
+    ),
+    # [E2, E3]
+    "unstable_band_width": (
+        Mistake("the logarithm left out",
+                "the band runs from ln u- to ln u+ in w a + b: its width in a is "
+                "(2/|w|) ln(u+), with u+ = |w|(1 + sqrt(1 - 4/|w|))/2 - 1; you returned "
+                "(2/|w|) u+.",
+                returns=_band(lambda m: 2.0 / m * _u_plus(m))),
+        Mistake("the - 1 left out",
+                "the larger root of u^2 + (2 - |w|) u + 1 is u+ = (|w| - 2 + sqrt(|w|(|w| - 4)))/2 "
+                "= |w|(1 + sqrt(1 - 4/|w|))/2 - 1: keep the - 1 inside the logarithm.",
+                returns=_band(lambda m: 2.0 / m * np.log(m * (1.0 + np.sqrt(1.0 - 4.0 / m)) / 2.0))),
+        Mistake("the notes' - 1 outside the logarithm",
+                "002's last line, (2/|w|) ln((|w| + sqrt(|w|^2 - 4|w|))/2) - 1, is garbled (an "
+                "erratum): the - 1 (with the - 2 of the root) belongs inside the logarithm, "
+                "(2/|w|) ln(|w|(1 + sqrt(1 - 4/|w|))/2 - 1).",
+                returns=_band(lambda m: 2.0 / m * np.log((m + np.sqrt(m * m - 4.0 * m)) / 2.0) - 1.0)),
+        Mistake("the width in w a + b",
+                "2 ln(u+) is the width of the band in z = w a + b; the inputs a span it divided "
+                "by |w|: (2/|w|) ln(u+).",
+                returns=_band(lambda m: 2.0 * np.log(_u_plus(m)))),
+        Mistake("half the band",
+                "the band is symmetric, from ln u- = -ln u+ to ln u+ (the roots multiply to 1): "
+                "its width is 2 ln(u+)/|w|, twice ln(u+)/|w|.",
+                returns=_band(lambda m: 1.0 / m * np.log(_u_plus(m)))),
+        Mistake("the formula used for |w| <= 4",
+                "for |w| < 4 the quadratic has no real roots and sqrt(1 - 4/|w|) is the root of a "
+                "negative number (NaN): there is no band, return 0 there, e.g. with np.where or "
+                "a mask on |w| > 4.",
+                returns=_band(lambda m: 2.0 / m * np.log(_u_plus(m)), mask=False), warns=True),
+    ),
+    # [E3]
+    "widest_band": (
+        Mistake("the minimum instead of the maximum",
+                "keep the part of the interval where the band is wider: if width(c) >= width(d) "
+                "the maximum lies in [a, d], otherwise in [c, b].",
+                returns=_widest(larger=False)),
+        Mistake("w and the width swapped",
+                "return (w_star, width_star): first the weight, about 6.89, then the width, "
+                "about 0.448.",
+                returns=_widest(swapped=True)),
+        Mistake("the best point of a coarse grid",
+                "the best of a grid of about a hundred points is only as close as its spacing; "
+                "refine it (golden-section search, or shrink the grid around the best point "
+                "until the interval is below 1e-9).",
+                returns=tuple(_widest_on_grid(n) for n in (100, 101, 1000, 1001, 10000, 10001))),
+    ),
+    # [E6]
+    "xavier_init": (
+        Mistake("fan_in and fan_out confused: the shape (fan_out, fan_in)",
+                "the course's weight is batch-first, W of shape (fan_in, fan_out) for "
+                "x @ W + b; (fan_out, fan_in) is PyTorch's layout.",
+                returns=_draw(lambda d, m: np.sqrt(2.0 / (d + m)), transposed=True)),
+        Mistake("the fans summed where averaged",
+                "Glorot's variance is one over the average fan, 1/((fan_in + fan_out)/2) = "
+                "2/(fan_in + fan_out); 1/(fan_in + fan_out) halves it.",
+                returns=_draw(lambda d, m: np.sqrt(1.0 / (d + m)))),
+        Mistake("the variance as the standard deviation",
+                "2/(fan_in + fan_out) is the variance; rng.normal takes the standard deviation, "
+                "its square root: np.sqrt(2 / (fan_in + fan_out)).",
+                returns=_draw(lambda d, m: 2.0 / (d + m))),
+        Mistake("fan_in only",
+                "Xavier/Glorot uses both fans, std = sqrt(2/(fan_in + fan_out)); "
+                "sqrt(1/fan_in) is LeCun's scheme.",
+                returns=_draw(lambda d, m: np.sqrt(1.0 / d))),
+    ),
+    # [E6]
+    "he_init": (
+        Mistake("He with fan_out",
+                "He initialization keeps the forward signal's variance: it divides by the "
+                "number of inputs, std = sqrt(2/fan_in), not by fan_out.",
+                returns=_draw(lambda d, m: np.sqrt(2.0 / m))),
+        Mistake("the variance as the standard deviation",
+                "2/fan_in is the variance; rng.normal takes the standard deviation, "
+                "np.sqrt(2 / fan_in).",
+                returns=_draw(lambda d, m: 2.0 / d)),
+        Mistake("the factor 2 left out",
+                "a ReLU zeroes about half of its inputs, which halves the variance; He makes up "
+                "for it with the 2: std = sqrt(2/fan_in), not sqrt(1/fan_in).",
+                returns=_draw(lambda d, m: np.sqrt(1.0 / d))),
+        Mistake("fan_in and fan_out confused: the shape (fan_out, fan_in)",
+                "the course's weight is batch-first, W of shape (fan_in, fan_out) for "
+                "x @ W + b; (fan_out, fan_in) is PyTorch's layout.",
+                returns=_draw(lambda d, m: np.sqrt(2.0 / d), transposed=True)),
+    ),
+    # [E6]
+    "init_weight": (
+        Mistake("xavier and he swapped",
+                "\"xavier\" is Glorot's sqrt(2/(fan_in + fan_out)) (xavier_init), \"he\" is "
+                "sqrt(2/fan_in) (he_init).",
+                returns=_init_weight(xavier=_HE, he=_XAVIER)),
+        Mistake("the notes' N(0, 1) scaled",
+                "the notes' scheme is w ~ N(0, 1): standard deviation 1, whatever the fans; "
+                "scaling it by the fan is what the other two schemes do.",
+                returns=(_init_weight(normal=_draw(lambda d, m: np.sqrt(1.0 / d))),
+                         _init_weight(normal=_draw(lambda d, m: 1.0 / d)))),
+        Mistake("the shape (fan_out, fan_in)",
+                "every scheme returns the batch-first W of shape (fan_in, fan_out).",
+                returns=_init_weight(normal=_draw(lambda d, m: 1.0, transposed=True))),
+    ),
+    # [E4, E6]
+    "layer_gradient_norms": (
+        Mistake("the norm over the wrong axis",
+                "one number per layer: the Frobenius norm of the whole matrix dL/dW_l, "
+                "np.sqrt(np.sum(dW ** 2)) (np.linalg.norm(dW) with no axis), not a norm per row "
+                "or column, and not across the layers.",
+                returns=(_gradient_norms(measure=0), _gradient_norms(measure=1),
+                         _gradient_norms(measure=(0, 1)), _gradient_norms(measure=(0, 2)))),
+        Mistake("the norms of the weights instead of their gradients",
+                "measure dL/dW_l = x^(l-1).T @ delta^(l), the gradient that backpropagation "
+                "hands the layer, not the weight W_l itself.",
+                returns=_gradient_norms(of="weights")),
+        Mistake("the last layer first",
+                "backpropagation visits the layers from the last to the first; return the norms "
+                "first layer first (reverse your list).",
+                returns=_gradient_norms(reverse=True)),
+        Mistake("the biases drawn before the weights",
+                "the draws are fixed: first every W_l, then the biases, then X, then G; another "
+                "order gives other numbers.",
+                returns=_gradient_norms(biases_first=True)),
+    ),
+    # [E5]
+    "dead_relu_fraction": (
+        Mistake("zero outputs counted, not units",
+                "a unit is dead when its output is 0 for every example: take np.all over the "
+                "batch (axis 0) first, then the fraction of such units; the share of all zero "
+                "outputs counts the ordinary zeros of live units too.",
+                returns=_dead(count="outputs")),
+        Mistake("dead at one example",
+                "a unit that outputs 0 on some examples still passes gradient from the others; "
+                "it is dead only when it is 0 on all of them (np.all, not np.any).",
+                returns=_dead(count="any")),
+        Mistake("a count instead of a fraction",
+                "return the fraction of the layer's units, the count divided by width.",
+                returns=_dead(per_layer=np.sum)),
+    ),
+    # [E4-E6]
+    "train_deep": (
+        Mistake("the update with the wrong sign",
+                "gradient descent subtracts: W = W - lr * dW and b = b - lr * db.",
+                returns=_train_deep(sign=-1.0)),
+        Mistake("the norms of the weights instead of their gradients",
+                "norms[t, l] is the norm of dL/dW_{l+1} at step t, the gradient, not of the "
+                "weight itself.",
+                returns=_train_deep(of="weights")),
+        Mistake("the output layer given the activation",
+                "the output layer is linear: its scores go straight into softmax_cross_entropy, "
+                "with no activation and no phi' factor.",
+                returns=_train_deep(output_activation=True)),
+    ),
+}
+
+
 CATALOGUES: dict[str, dict[str, tuple[Mistake, ...]]] = {
     "01_activations_and_losses": ACTIVATIONS_AND_LOSSES,
     "02_backprop_by_hand": BACKPROP_BY_HAND,
     "03_networks_from_scratch": NETWORKS_FROM_SCRATCH,
+    "04_depth_and_initialization": DEPTH_AND_INITIALIZATION,
 }
 
 

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import nbformat
 from jupyter_client.manager import AsyncKernelManager
-from nbclient.exceptions import DeadKernelError
+from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbgrader.preprocessors import Execute
 from traitlets import Bool, Float, Int, List, Unicode
 
@@ -45,11 +45,20 @@ SECRET_VARIABLE = re.compile(
     re.IGNORECASE)
 
 
+# Numerical libraries run on one thread in a process that runs student code. OpenBLAS restarts
+# its thread pool after a fork; a submission that has used up its processes (the `Limits`) would
+# leave the next matrix product waiting forever for threads that cannot start. One thread per
+# kernel is also the right share of the cores when several grading workers run side by side.
+SINGLE_THREADED = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
 def student_environment(base: dict[str, str] | None = None) -> dict[str, str]:
     """The environment for a process that runs student code: `base` (default: this process's)
-    without the variables that match `SECRET_VARIABLE`."""
+    without the variables that match `SECRET_VARIABLE`, with numerical libraries on one thread
+    (`SINGLE_THREADED`)."""
     base = os.environ if base is None else base
-    return {name: value for name, value in base.items() if not SECRET_VARIABLE.search(name)}
+    env = {name: value for name, value in base.items() if not SECRET_VARIABLE.search(name)}
+    return {**env, **SINGLE_THREADED}
 
 
 @dataclass(frozen=True)
@@ -242,6 +251,20 @@ class SandboxedKernelManager(AsyncKernelManager):
                     shutil.rmtree(folder, ignore_errors=True)
 
 
+def kernel_garbled(exc: BaseException) -> bool:
+    """Whether ``exc`` says that the kernel's messages could not be read: a message whose
+    signature does not match (it arrived torn), or no end of a cell's output within nbclient's
+    ``iopub_timeout`` after the kernel had answered."""
+    text = str(exc)
+    if isinstance(exc, ValueError):
+        return text.startswith(("Invalid Signature", "Duplicate Signature"))
+    return isinstance(exc, CellTimeoutError) and "Timeout waiting for IOPub output" in text
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).splitlines() or [type(exc).__name__])[0][:200]
+
+
 def _error_output(ename: str, text: str):
     return nbformat.v4.new_output("error", ename=ename, evalue=text, traceback=[f"{ename}: {text}"])
 
@@ -251,7 +274,9 @@ class SandboxedExecute(Execute):
 
     A kernel that dies (killed, out of memory, ``os._exit``) does not end the grading of the
     notebook: the cells that had not run yet fail with a message that says so, and every
-    test cell still gets a score.
+    test cell still gets a score. The same holds for a kernel whose messages can no longer be
+    read (`kernel_garbled`): a submission that has used up its processes leaves the kernel
+    unable to start the thread that sends a large output, and the message arrives torn.
     """
 
     use_sandbox = Bool(True, help="Start grading kernels in the sandbox (needs root, bwrap)."
@@ -273,6 +298,7 @@ class SandboxedExecute(Execute):
                                    f"without one (only for code you trust).")
             self.kernel_manager_class = SandboxedKernelManager
         self._started = time.monotonic()
+        self._running = None
         try:
             return super().preprocess(nb, resources, km=km)
         except DeadKernelError as exc:
@@ -283,8 +309,25 @@ class SandboxedExecute(Execute):
                         "KernelDied", "The kernel died before this cell ran (it was "
                         "killed, ran out of memory, or exited).")]
             return nb, resources
+        except Exception as exc:
+            if not kernel_garbled(exc):
+                raise
+            self.log.warning("the kernel's messages could not be read: %s", exc)
+            if self._running is not None:
+                self._running.outputs.append(_error_output(
+                    "KernelGarbled", "The kernel's answer to this cell could not be read "
+                    f"({_first_line(exc)}); the cell counts as failed."))
+            for cell in nb.cells:
+                if (cell.cell_type == "code" and cell.get("execution_count") is None
+                        and cell is not self._running):
+                    cell.outputs = [_error_output(
+                        "KernelGarbled", "Not run: the kernel's messages could not be read "
+                        "after an earlier cell (did the submission use up its processes or "
+                        "flood its output?).")]
+            return nb, resources
 
     def preprocess_cell(self, cell, resources, index):
+        self._running = cell
         remaining = self.notebook_timeout - (time.monotonic() - self._started)
         if cell.cell_type == "code" and remaining <= 0:
             cell.outputs = [_error_output(

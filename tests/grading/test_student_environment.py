@@ -41,7 +41,15 @@ READ_ENVIRONMENT = "import os, json\nprint(json.dumps(sorted(os.environ)))"
 def test_secrets_are_dropped_and_the_rest_is_kept():
     env = sandbox.student_environment({**SECRETS, **HARMLESS})
     assert not set(env) & set(SECRETS), f"left in: {sorted(set(env) & set(SECRETS))}"
-    assert env == HARMLESS, "a variable student code needs was dropped"
+    assert env == {**HARMLESS, **sandbox.SINGLE_THREADED}, "a variable student code needs was dropped"
+
+
+def test_numerical_libraries_run_on_one_thread():
+    # OpenBLAS restarts its threads after a fork: with every process slot used up, a matrix
+    # product would wait forever (the kernel fault fork_bomb_then_matrix_product).
+    env = sandbox.student_environment({"OPENBLAS_NUM_THREADS": "8", **HARMLESS})
+    assert env["OPENBLAS_NUM_THREADS"] == "1"
+    assert env["OMP_NUM_THREADS"] == env["MKL_NUM_THREADS"] == "1"
 
 
 def test_the_default_is_this_process_environment(monkeypatch):

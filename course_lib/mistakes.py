@@ -1968,10 +1968,15 @@ def _init_weight(normal=_draw(lambda d, m: 1.0), xavier=_XAVIER, he=_HE):
 _INIT_WEIGHT = _init_weight()
 
 
-def _stack(depth, width, init, rng, biases_first=False):
+def _stack(depth, width, init, rng, biases_first=False, interleaved=False):
     if biases_first and init == "normal":
         bs = [rng.normal(0.0, 1.0, size=width) for _ in range(depth)]
         Ws = [_INIT_WEIGHT(init, width, width, rng) for _ in range(depth)]
+    elif interleaved:
+        Ws, bs = [], []
+        for _ in range(depth):
+            Ws.append(_INIT_WEIGHT(init, width, width, rng))
+            bs.append(rng.normal(0.0, 1.0, size=width) if init == "normal" else np.zeros(width))
     else:
         Ws = [_INIT_WEIGHT(init, width, width, rng) for _ in range(depth)]
         bs = [rng.normal(0.0, 1.0, size=width) if init == "normal" else np.zeros(width)
@@ -1979,12 +1984,15 @@ def _stack(depth, width, init, rng, biases_first=False):
     return Ws, bs
 
 
-def _gradient_norms(measure="frobenius", of="gradient", reverse=False, biases_first=False):
+def _gradient_norms(measure="frobenius", of="gradient", reverse=False, biases_first=False,
+                    interleaved=False, g_first=False, top_slope=True):
     def norms(depth, width, activation, init, rng, num_samples=64):
         f, fp = _ACT04[activation]
-        Ws, bs = _stack(depth, width, init, rng, biases_first)
+        Ws, bs = _stack(depth, width, init, rng, biases_first, interleaved)
         X = rng.standard_normal((num_samples, width))
         G = rng.standard_normal((num_samples, width))
+        if g_first:
+            X, G = G, X
         xs, ss, h = [], [], X
         for W, b in zip(Ws, bs):
             xs.append(h)
@@ -1993,7 +2001,7 @@ def _gradient_norms(measure="frobenius", of="gradient", reverse=False, biases_fi
             h = f(s)
         dout, dWs = G, [None] * depth
         for l in reversed(range(depth)):
-            delta = dout * fp(ss[l])
+            delta = dout * fp(ss[l]) if (top_slope or l < depth - 1) else dout
             dWs[l] = xs[l].T @ delta
             dout = delta @ Ws[l].T
         mats = dWs if of == "gradient" else Ws
@@ -2024,14 +2032,17 @@ def _dead(count="units", per_layer=np.mean):
     return dead
 
 
-def _train_deep(sign=1.0, of="gradient", output_activation=False):
+def _train_deep(sign=1.0, of="gradient", output_activation=False, weights_first=False):
     def train(X, y, depth, width, activation, init, lr, num_steps, seed):
         f, fp = _ACT04[activation]
         rng = np.random.default_rng(seed)
         sizes = [X.shape[1]] + [width] * (depth - 1) + [int(np.max(y)) + 1]
         Ws, bs = [], []
+        if weights_first:
+            Ws = [_INIT_WEIGHT(init, d_in, d_out, rng) for d_in, d_out in zip(sizes[:-1], sizes[1:])]
         for d_in, d_out in zip(sizes[:-1], sizes[1:]):
-            Ws.append(_INIT_WEIGHT(init, d_in, d_out, rng))
+            if not weights_first:
+                Ws.append(_INIT_WEIGHT(init, d_in, d_out, rng))
             bs.append(rng.normal(0.0, 1.0, size=d_out) if init == "normal" else np.zeros(d_out))
         n, losses, norms = len(y), [], []
         for _ in range(num_steps):
@@ -2110,8 +2121,9 @@ DEPTH_AND_INITIALIZATION: dict[str, tuple[Mistake, ...]] = {
                 returns=_band(lambda m: 1.0 / m * np.log(_u_plus(m)))),
         Mistake("the formula used for |w| <= 4",
                 "for |w| < 4 the quadratic has no real roots and sqrt(1 - 4/|w|) is the root of a "
-                "negative number (NaN): there is no band, return 0 there, e.g. with np.where or "
-                "a mask on |w| > 4.",
+                "negative number (NaN), and w = 0 divides by zero: there is no band, return 0 "
+                "there. Compute the formula only where |w| > 4, with a boolean mask; np.where "
+                "alone still evaluates it (and warns) on every element.",
                 returns=_band(lambda m: 2.0 / m * np.log(_u_plus(m)), mask=False), warns=True),
     ),
     # [E3]
@@ -2203,6 +2215,18 @@ DEPTH_AND_INITIALIZATION: dict[str, tuple[Mistake, ...]] = {
                 "the draws are fixed: first every W_l, then the biases, then X, then G; another "
                 "order gives other numbers.",
                 returns=_gradient_norms(biases_first=True)),
+        Mistake("the draws of train_deep: layer by layer",
+                "here every W_l is drawn first and then every b_l (W_1, ..., W_depth, b_1, ...); "
+                "drawing W_1, b_1, W_2, b_2, ... is the order of train_deep in Part 5.",
+                returns=_gradient_norms(interleaved=True)),
+        Mistake("G drawn before X",
+                "after the weights and biases, draw the inputs X first and then G, each "
+                "rng.standard_normal((num_samples, width)).",
+                returns=_gradient_norms(g_first=True)),
+        Mistake("phi' left out at the last layer",
+                "the backward pass starts at the last layer's pre-activation: "
+                "delta^(depth) = phi'(s^(depth)) * G, since L = sum(G * phi(s^(depth))).",
+                returns=_gradient_norms(top_slope=False)),
     ),
     # [E5]
     "dead_relu_fraction": (
@@ -2228,6 +2252,10 @@ DEPTH_AND_INITIALIZATION: dict[str, tuple[Mistake, ...]] = {
                 "norms[t, l] is the norm of dL/dW_{l+1} at step t, the gradient, not of the "
                 "weight itself.",
                 returns=_train_deep(of="weights")),
+        Mistake("the draws of layer_gradient_norms: every W first",
+                "here the draws go layer by layer, W_1, b_1, W_2, b_2, ...; every W first and "
+                "then the biases is the order of layer_gradient_norms in Part 4.",
+                returns=_train_deep(weights_first=True)),
         Mistake("the output layer given the activation",
                 "the output layer is linear: its scores go straight into softmax_cross_entropy, "
                 "with no activation and no phi' factor.",

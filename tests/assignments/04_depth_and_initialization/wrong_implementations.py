@@ -106,6 +106,25 @@ WRONG = {
         changed("layer_gradient_norms",
                 ("    Ws = [init_weight(init, width, width, rng) for _ in range(depth)]\n", ""),
                 ("    X = rng.standard_normal", "    Ws = [init_weight(init, width, width, rng) for _ in range(depth)]\n    X = rng.standard_normal")),
+    ("layer_gradient_norms", "the draws of train_deep: layer by layer"):
+        changed("layer_gradient_norms",
+                ("    Ws = [init_weight(init, width, width, rng) for _ in range(depth)]\n"
+                 "    if init == \"normal\":\n"
+                 "        bs = [rng.normal(0.0, 1.0, size=width) for _ in range(depth)]\n"
+                 "    else:\n"
+                 "        bs = [np.zeros(width) for _ in range(depth)]\n",
+                 "    Ws, bs = [], []\n"
+                 "    for _ in range(depth):\n"
+                 "        Ws.append(init_weight(init, width, width, rng))\n"
+                 "        bs.append(rng.normal(0.0, 1.0, size=width) if init == \"normal\" else np.zeros(width))\n")),
+    ("layer_gradient_norms", "G drawn before X"):
+        changed("layer_gradient_norms",
+                ("    X = rng.standard_normal((num_samples, width))\n    G = rng.standard_normal((num_samples, width))\n",
+                 "    G = rng.standard_normal((num_samples, width))\n    X = rng.standard_normal((num_samples, width))\n")),
+    ("layer_gradient_norms", "phi' left out at the last layer"):
+        changed("layer_gradient_norms",
+                ("delta = dout * phi_grad(pre_activations[l])",
+                 "delta = dout * phi_grad(pre_activations[l]) if l < depth - 1 else dout")),
 
     ("dead_relu_fraction", "zero outputs counted, not units"):
         changed("dead_relu_fraction", ("np.all(h == 0.0, axis=0)", "(h == 0.0)")),
@@ -118,6 +137,11 @@ WRONG = {
         changed("train_deep", ("W - lr * dW", "W + lr * dW"), ("b - lr * db", "b + lr * db")),
     ("train_deep", "the norms of the weights instead of their gradients"):
         changed("train_deep", ("np.sqrt(np.sum(dW ** 2)) for dW in dWs", "np.sqrt(np.sum(W ** 2)) for W in Ws")),
+    ("train_deep", "the draws of layer_gradient_norms: every W first"):
+        changed("train_deep",
+                ("    for d_in, d_out in zip(sizes[:-1], sizes[1:]):\n        Ws.append(init_weight(init, d_in, d_out, rng))\n",
+                 "    Ws = [init_weight(init, d_in, d_out, rng) for d_in, d_out in zip(sizes[:-1], sizes[1:])]\n"
+                 "    for d_in, d_out in zip(sizes[:-1], sizes[1:]):\n")),
     ("train_deep", "the output layer given the activation"):
         changed("train_deep", ("            if l < depth - 1:\n                pre_activations.append(s)\n                h = phi(s)\n",
                                "            pre_activations.append(s)\n            h = phi(s)\n"),

@@ -483,9 +483,7 @@ ACTIVATIONS_AND_LOSSES: dict[str, tuple[Mistake, ...]] = {
 
 
 # ---- 02 Backpropagation by hand ------------------------------------------------------------
-# The catalogue of the assignment being written in drafts/02_backprop_by_hand/ (see
-# drafts/README.md): its wrong implementations and fixtures are in
-# tests/assignments/02_backprop_by_hand/; the tests prove it once the notebook is in source/.
+# Its wrong implementations and fixtures are in tests/assignments/02_backprop_by_hand/.
 #
 # The wrong engines of `Value` are subclasses of `_Engine`, a correct engine written the way the
 # notebook asks for it (micrograd style: -x = x * -1, a - b = a + (-b), a / b = a * b ** -1); each

@@ -1899,9 +1899,10 @@ def _chain(sign=1.0, local="grad", first_weight=False, upstream=True):
     return chain
 
 
-def _band(formula, mask=True):
+def _band(formula, mask=True, absolute=True):
     def band(w):
-        m = np.abs(np.asarray(w, dtype=float))
+        m = np.asarray(w, dtype=float)
+        m = np.abs(m) if absolute else m
         if not mask:
             out = formula(m)
             return float(out) if np.ndim(out) == 0 else out
@@ -1946,9 +1947,12 @@ def _widest_on_grid(num):
     return widest
 
 
-def _draw(std, transposed=False):
+def _draw(std, transposed=False, uniform=False):
     def init(fan_in, fan_out, rng):
         shape = (fan_out, fan_in) if transposed else (fan_in, fan_out)
+        if uniform:  # the same variance, from U(-a, a) with a = sqrt(3) * std
+            a = np.sqrt(3.0) * std(fan_in, fan_out)
+            return rng.uniform(-a, a, size=shape)
         return rng.normal(0.0, std(fan_in, fan_out), size=shape)
     return init
 
@@ -2030,7 +2034,8 @@ def _dead(count="units", per_layer=np.mean):
     return dead
 
 
-def _train_deep(sign=1.0, of="gradient", output_activation=False, weights_first=False):
+def _train_deep(sign=1.0, of="gradient", output_activation=False, weights_first=False,
+                update_biases=True):
     def train(X, y, depth, width, activation, init, lr, num_steps, seed):
         f, fp = _ACT04[activation]
         rng = np.random.default_rng(seed)
@@ -2062,7 +2067,8 @@ def _train_deep(sign=1.0, of="gradient", output_activation=False, weights_first=
                     g = (g @ Ws[l].T) * fp(ss[l - 1])
             norms.append([np.linalg.norm(M) for M in (dWs if of == "gradient" else Ws)])
             Ws = [W - sign * lr * dW for W, dW in zip(Ws, dWs)]
-            bs = [b - sign * lr * db for b, db in zip(bs, dbs)]
+            if update_biases:
+                bs = [b - sign * lr * db for b, db in zip(bs, dbs)]
         return np.array(losses), np.array(norms)
     return train
 
@@ -2117,6 +2123,14 @@ DEPTH_AND_INITIALIZATION: dict[str, tuple[Mistake, ...]] = {
                 "the band is symmetric, from ln u- = -ln u+ to ln u+ (the roots multiply to 1): "
                 "its width is 2 ln(u+)/|w|, twice ln(u+)/|w|.",
                 returns=_band(lambda m: 1.0 / m * np.log(_u_plus(m)))),
+        Mistake("the absolute value left out",
+                "the band depends on |w| only: a negative w has the band of -w (the factor is "
+                "|w sigma'(w a + b)|); take np.abs(w) first.",
+                returns=_band(lambda m: 2.0 / m * np.log(_u_plus(m)), absolute=False)),
+        Mistake("log10 instead of the natural logarithm",
+                "the band runs from ln u- to ln u+ in w a + b, natural logarithms (the inverse "
+                "of e^(w a + b)): np.log, not np.log10.",
+                returns=_band(lambda m: 2.0 / m * np.log10(_u_plus(m)))),
         Mistake("the formula used for |w| <= 4",
                 "for |w| < 4 the quadratic has no real roots and sqrt(1 - 4/|w|) is the root of a "
                 "negative number (NaN), and w = 0 divides by zero: there is no band, return 0 "
@@ -2158,6 +2172,11 @@ DEPTH_AND_INITIALIZATION: dict[str, tuple[Mistake, ...]] = {
                 "Xavier/Glorot uses both fans, std = sqrt(2/(fan_in + fan_out)); "
                 "sqrt(1/fan_in) is LeCun's scheme.",
                 returns=_draw(lambda d, m: np.sqrt(1.0 / d))),
+        Mistake("Glorot's uniform form",
+                "the course uses Glorot's normal form, rng.normal(0.0, np.sqrt(2 / (fan_in + "
+                "fan_out)), size=(fan_in, fan_out)); U(-a, a) with a = sqrt(6/(fan_in + "
+                "fan_out)) has the same variance but other draws.",
+                returns=_draw(lambda d, m: np.sqrt(2.0 / (d + m)), uniform=True)),
     ),
     # [E6]
     "he_init": (
@@ -2254,6 +2273,10 @@ DEPTH_AND_INITIALIZATION: dict[str, tuple[Mistake, ...]] = {
                 "here the draws go layer by layer, W_1, b_1, W_2, b_2, ...; every W first and "
                 "then the biases is the order of layer_gradient_norms in Part 4.",
                 returns=_train_deep(weights_first=True)),
+        Mistake("the biases never updated",
+                "every step moves the biases too: b_l = b_l - lr * dL/db_l, with dL/db_l the "
+                "sum over the batch of the layer's delta.",
+                returns=_train_deep(update_biases=False)),
         Mistake("the output layer given the activation",
                 "the output layer is linear: its scores go straight into softmax_cross_entropy, "
                 "with no activation and no phi' factor.",

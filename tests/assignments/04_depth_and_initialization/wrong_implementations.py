@@ -55,6 +55,10 @@ WRONG = {
         changed("unstable_band_width", ("np.log(u_plus)", "u_plus")),
     ("unstable_band_width", "the - 1 left out"):
         changed("unstable_band_width", (" / 2.0 - 1.0", " / 2.0")),
+    ("unstable_band_width", "the absolute value left out"):
+        changed("unstable_band_width", ("m = np.abs(np.asarray(w, dtype=float))", "m = np.asarray(w, dtype=float)")),
+    ("unstable_band_width", "log10 instead of the natural logarithm"):
+        changed("unstable_band_width", ("np.log(u_plus)", "np.log10(u_plus)")),
     ("unstable_band_width", "the notes' - 1 outside the logarithm"):
         changed("unstable_band_width", ("(2.0 / mi) * np.log(u_plus)",
                                         "(2.0 / mi) * np.log((mi + np.sqrt(mi ** 2 - 4 * mi)) / 2) - 1")),
@@ -80,6 +84,9 @@ WRONG = {
         changed("xavier_init", ("np.sqrt(2.0 / (fan_in + fan_out))", "2.0 / (fan_in + fan_out)")),
     ("xavier_init", "fan_in only"):
         changed("xavier_init", ("np.sqrt(2.0 / (fan_in + fan_out))", "np.sqrt(1.0 / fan_in)")),
+    ("xavier_init", "Glorot's uniform form"):
+        changed("xavier_init", ("    std = np.sqrt(2.0 / (fan_in + fan_out))\n    return rng.normal(0.0, std, size=(fan_in, fan_out))",
+                                "    limit = np.sqrt(6.0 / (fan_in + fan_out))\n    return rng.uniform(-limit, limit, size=(fan_in, fan_out))")),
 
     ("he_init", "He with fan_out"): changed("he_init", ("np.sqrt(2.0 / fan_in)", "np.sqrt(2.0 / fan_out)")),
     ("he_init", "the variance as the standard deviation"):
@@ -142,6 +149,8 @@ WRONG = {
                 ("    for d_in, d_out in zip(sizes[:-1], sizes[1:]):\n        Ws.append(init_weight(init, d_in, d_out, rng))\n",
                  "    Ws = [init_weight(init, d_in, d_out, rng) for d_in, d_out in zip(sizes[:-1], sizes[1:])]\n"
                  "    for d_in, d_out in zip(sizes[:-1], sizes[1:]):\n")),
+    ("train_deep", "the biases never updated"):
+        changed("train_deep", ("        bs = [b - lr * db for b, db in zip(bs, dbs)]\n", "")),
     ("train_deep", "the output layer given the activation"):
         changed("train_deep", ("            if l < depth - 1:\n                pre_activations.append(s)\n                h = phi(s)\n",
                                "            pre_activations.append(s)\n            h = phi(s)\n"),

@@ -67,7 +67,7 @@ from . import activations, autodiff, losses
 __all__ = ["Explorer", "StudentFunctionError", "call_student", "plot_activation",
            "ActivationExplorer", "plot_softmax", "SoftmaxExplorer", "GraphExplorer",
            "SATURATION_THRESHOLD", "MAX_GRAPH_NODES", "PlaygroundExplorer",
-           "GradientFlowExplorer"]
+           "GradientFlowExplorer", "OptimizerRace"]
 
 #: |f'(x)| below this marks a saturated (or dead) region: a gradient passing through a unit
 #: there is multiplied by less than 0.05, and a chain of such units makes it vanish [E2, E4].
@@ -1105,9 +1105,9 @@ class GraphExplorer(Explorer):
 
 
 def __getattr__(name: str):
-    """``PlaygroundExplorer`` lives in ``course_lib.playground`` and ``GradientFlowExplorer`` in
-    ``course_lib.gradient_flow`` (both build on ``Explorer``); each is imported from there when
-    first asked for here."""
+    """``PlaygroundExplorer`` lives in ``course_lib.playground``, ``GradientFlowExplorer`` in
+    ``course_lib.gradient_flow`` and ``OptimizerRace`` in ``course_lib.optimizer_race`` (all
+    build on ``Explorer``); each is imported from there when first asked for here."""
     if name == "PlaygroundExplorer":
         from .playground import PlaygroundExplorer
 
@@ -1116,4 +1116,8 @@ def __getattr__(name: str):
         from .gradient_flow import GradientFlowExplorer
 
         return GradientFlowExplorer
+    if name == "OptimizerRace":
+        from .optimizer_race import OptimizerRace
+
+        return OptimizerRace
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -596,7 +596,7 @@ class OptimizerRace(Explorer):
     def _show_runs(self, surface: Surface, runs: dict, num_steps: int) -> None:
         """Set the paths, the loss curves and the legend for the runs of the shown optimizers."""
         low, high = np.inf, 0.0
-        row = 0
+        row, top = 0, 1.0  # legend entries shown, and where the next one starts (axes units)
         for name in OPTIMIZERS:
             artists = (self.paths[name], self.path_ends[name], self.loss_lines[name],
                        self.loss_ends[name], self.legend[name])
@@ -619,7 +619,8 @@ class OptimizerRace(Explorer):
             self.loss_ends[name].set_data(steps[-1:], gaps[-1:])
             self.loss_ends[name].set_marker(marker if marker == "x" else "")
             self.legend[name].set_text(self.status[name])
-            self.legend[name].set_y(1.0 - 0.17 * row)
+            self.legend[name].set_y(top)
+            top -= 0.055 * (self.status[name].count("\n") + 1) + 0.06  # its lines and a gap
             row += 1
             low, high = min(low, gaps.min()), max(high, gaps.max())
         if row == 0:

@@ -2437,6 +2437,11 @@ def _train05(reset_per_epoch=False, t_from_zero=False, t_per_parameter=False,
     return train_network
 
 
+_OVERFLOW_HINT = ("a diverging run grows geometrically and overflows after a few hundred steps "
+                  "(or gives inf or NaN where a finite loss is expected): stop it at the right "
+                  "step, once |x_t| exceeds 1e100 (test x, not the loss); losses[i, t] and every "
+                  "later loss of that run are inf, and no further step is computed.")
+
 _NOT_RETURNED = ("update the state into a new array and return it beside the parameter; "
                  "`+=`, `*=` and `out=` on the caller's array change it in place, and the "
                  "caller, who keeps the state, never sees a state that is only changed in place.")
@@ -2499,21 +2504,12 @@ OPTIMIZATION: dict[str, tuple[Mistake, ...]] = {
         Mistake("divergence not detected",
                 "a run that diverges must be stopped, at the right step: once |x_t| exceeds "
                 "1e100 (test x, not the loss), losses[i, t] and every later loss of that run "
-                "are inf and no further step is taken; without the check the run grows on, and "
-                "overflows after a few hundred steps.",
+                "are inf and no further step is taken.",
                 returns=_sweep(check=False)),
-        Mistake("divergence not detected",
-                "a run that diverges must be stopped, at the right step: once |x_t| exceeds "
-                "1e100 (test x, not the loss), losses[i, t] and every later loss of that run "
-                "are inf and no further step is taken; without the check the run grows on, and "
-                "overflows after a few hundred steps.",
-                warns=True),
-        Mistake("divergence not detected",
-                "a run that diverges must be stopped, at the right step: once |x_t| exceeds "
-                "1e100 (test x, not the loss), losses[i, t] and every later loss of that run "
-                "are inf and no further step is taken; without the check the run grows on, and "
-                "overflows after a few hundred steps (Python's float ** raises OverflowError).",
-                raises=OverflowError),
+        Mistake("overflow in a diverging run",
+                _OVERFLOW_HINT, warns=True),
+        Mistake("OverflowError in a diverging run",
+                _OVERFLOW_HINT + " (Python's float ** raises OverflowError.)", raises=OverflowError),
         Mistake("the point instead of the loss",
                 "losses[i, t] is the loss f(x_t) = curvature / 2 * x_t**2, not the point x_t.",
                 returns=_sweep(loss=lambda c, x: x)),
@@ -2556,10 +2552,6 @@ OPTIMIZATION: dict[str, tuple[Mistake, ...]] = {
     ),
     # [F3]
     "adagrad_update": (
-        Mistake("the gradients summed, not their squares",
-                "Adagrad's cache is the sum of the squared gradients, cache + dw**2; a sum of "
-                "the gradients themselves can be negative, and its square root NaN.",
-                returns=_adagrad(square=lambda g: g)),
         Mistake("the gradients summed, not their squares",
                 "Adagrad's cache is the sum of the squared gradients, cache + dw**2; a sum of "
                 "the gradients themselves can be negative, and its square root NaN.",

@@ -77,6 +77,13 @@ WRONG = {
     ("learning_rate_sweep", "divergence not detected"):
         changed("learning_rate_sweep",
                 ("            if abs(x) > 1e100:\n                break  # diverged: the rest of the row stays inf\n", "")),
+    ("learning_rate_sweep", "OverflowError in a diverging run"):
+        changed("learning_rate_sweep",
+                ("            if abs(x) > 1e100:\n                break  # diverged: the rest of the row stays inf\n", "")),
+    ("learning_rate_sweep", "overflow in a diverging run"):
+        changed("learning_rate_sweep",
+                ("x = float(x0)", "x = np.float64(x0)"),
+                ("            if abs(x) > 1e100:\n                break  # diverged: the rest of the row stays inf\n", "")),
     ("learning_rate_sweep", "the point instead of the loss"):
         changed("learning_rate_sweep", ("losses[i, 0] = 0.5 * curvature * x ** 2", "losses[i, 0] = x"),
                 ("losses[i, t] = 0.5 * curvature * x ** 2", "losses[i, t] = x")),
@@ -164,3 +171,8 @@ WRONG = {
         changed("train_network", ("_, grads = loss_and_grads(X_batch", "batch_loss, grads = loss_and_grads(X_batch"),
                 ("losses.append(loss_and_grads(X, y, params, activation)[0])", "losses.append(batch_loss)")),
 }
+
+_DIVERGENCE = {"divergence not detected", "overflow in a diverging run", "OverflowError in a diverging run"}
+#: A run without the divergence check is right to get each of these hints: the finite losses where
+#: inf is expected on a short run, the overflow on a long one.
+ALSO_RIGHT = {("learning_rate_sweep", name): _DIVERGENCE - {name} for name in _DIVERGENCE}

@@ -30,9 +30,10 @@ import time
 import ipywidgets as widgets
 import numpy as np
 
+from course_lib.optimizer_race import OPTIMIZERS, SURFACES
 from course_lib.playground import FEATURES
 from course_lib.widgets import (ActivationExplorer, GradientFlowExplorer, GraphExplorer,
-                                PlaygroundExplorer, SoftmaxExplorer)
+                                OptimizerRace, PlaygroundExplorer, SoftmaxExplorer)
 
 TARGET_MS = 50.0
 WARM_UP = 3
@@ -49,6 +50,13 @@ PLAYGROUND_DEFAULTS = {
     "hidden_layers": 2, "neurons_1": 4, "neurons_2": 4, "activation": "tanh",
     "activation_1": "tanh", "activation_2": "tanh", "learning_rate": 0.03,
     "regularization": "none", "regularization_rate": 0.0,
+}
+# The race's controls are timed from its defaults: the quadratic (set first, since choosing a
+# surface sets the start and the rate), its first start and rate, 100 steps, all five shown.
+RACE_DEFAULTS = {
+    "surface": "ill_conditioned", "start": SURFACES["ill_conditioned"].starts[0],
+    "lr": SURFACES["ill_conditioned"].lr, "momentum": 0.9, "beta1": 0.9, "beta2": 0.999,
+    "num_steps": 100, **{f"show_{name}": True for name in OPTIMIZERS},
 }
 
 
@@ -68,6 +76,7 @@ CASES = [
      {"step": "reset", "reset": "step"}),
     ("GradientFlowExplorer", GradientFlowExplorer,
      {"depth": 10, "width": 100, "weight_scale": 1.0}, {}),
+    ("OptimizerRace", OptimizerRace, RACE_DEFAULTS, {}),
 ]
 
 

@@ -22,6 +22,7 @@ mistakes           recognised common mistakes, with their hints     -
 widgets            ipywidgets explorers for the notebooks           -
 playground         the TensorFlow Playground as an explorer         J1
 gradient_flow      depth and initialization as an explorer          E4-E6
+optimizer_race     the five update rules raced as an explorer       D10, F2-F6
 =================  ===============================================  ===========
 
 Conventions (see also the docstring of each function)
@@ -39,8 +40,8 @@ numbers take ``rng: numpy.random.Generator``; nothing uses numpy's global random
 raises ``ValueError`` or ``TypeError`` naming the argument and what was expected.
 
 The numerical modules import only numpy (and the standard library); ``grading``, ``mistakes``,
-``widgets``, ``playground`` and ``gradient_flow`` sit on top of them, so that the numerics stay
-importable and testable on their own.
+``widgets``, ``playground``, ``gradient_flow`` and ``optimizer_race`` sit on top of them, so
+that the numerics stay importable and testable on their own.
 """
 
 __version__ = "0.1.0"

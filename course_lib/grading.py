@@ -32,7 +32,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 __all__ = ["RULES", "Mistake", "Outcome", "check_function", "check_value", "engine_check",
-           "format_array", "require"]
+           "epochs_check", "format_array", "require"]
 
 #: The rules that every check enforces, one plain-English sentence each (quoted verbatim by the
 #: notebooks; each one has a test in tests/course_lib/test_grading.py).
@@ -453,7 +453,8 @@ def check_function(func: Callable, args: tuple, expected, *, kwargs: dict | None
             problems.append((i, f"{prefix}shape {got.shape}, expected shape {exp.shape}."))
             continue
         bad_finite = np.isfinite(exp) & ~np.isfinite(got)
-        err = np.where(np.isfinite(exp) & np.isfinite(got), np.abs(got - exp), np.inf)
+        with np.errstate(invalid="ignore", over="ignore"):  # inf - inf where both are inf
+            err = np.where(np.isfinite(exp) & np.isfinite(got), np.abs(got - exp), np.inf)
         same_nonfinite = (np.isnan(exp) & np.isnan(got)) | (np.isinf(exp) & (got == exp))
         err = np.where(same_nonfinite, 0.0, err)
         tol = atol + rtol * np.abs(np.where(np.isfinite(exp), exp, 0.0))
@@ -551,6 +552,59 @@ def engine_check(value_class, name: str | None = None) -> Callable:
         return out.data, [node.grad for node in nodes]
 
     run.__name__ = name or getattr(value_class, "__name__", "engine")
+    return run
+
+
+def epochs_check(iterate: Callable, num_epochs: int = 2, name: str | None = None) -> Callable:
+    """A function that runs a mini-batch iterator for some epochs, for `check_function`.
+
+    ``epochs_check(iterate_minibatches)(X, y, batch_size, rng)`` calls
+    ``iterate_minibatches(X, y, batch_size, rng)`` ``num_epochs`` times with the same ``rng`` (one
+    call per epoch, as a training loop does), takes every ``(X_batch, y_batch)`` it yields, and
+    returns ``(X_rows, y_rows, batch_sizes)``: the batches' rows of ``X`` and of ``y`` one after
+    the other, in the order visited, and the number of rows of each batch. A generator, a list or
+    any other iterable of pairs is accepted. A student's iterator, the reference
+    (``course_lib.datasets.iterate_minibatches``) and a wrong iterator that models a mistake are
+    compared through the same function, so an iterator is graded like any other function::
+
+        check_function(epochs_check(iterate_minibatches), (X, y, 4, rng),
+                       epochs_check(reference.iterate_minibatches),
+                       mistakes=MISTAKES["iterate_minibatches"])
+
+    Parameters
+    ----------
+    iterate : callable
+        ``iterate(X, y, batch_size, rng, ...) -> iterable of (X_batch, y_batch)``.
+    num_epochs : int, optional
+        How many epochs to take (2: the second shows whether each epoch draws a new order).
+    name : str, optional
+        The name shown in messages (default: the iterator's name).
+
+    Returns
+    -------
+    callable
+        ``(X, y, batch_size, rng, ...) -> (X_rows, y_rows, batch_sizes)``.
+    """
+    def run(*args, **kwargs):
+        x_rows, y_rows, sizes = [], [], []
+        for _ in range(num_epochs):
+            batches = iterate(*args, **kwargs)
+            if batches is None:
+                raise TypeError(f"{run.__name__} returned None; it should yield the pairs "
+                                f"(X_batch, y_batch) of one epoch")
+            for pair in batches:
+                if not (isinstance(pair, (tuple, list)) and len(pair) == 2):
+                    raise TypeError(f"{run.__name__} should yield pairs (X_batch, y_batch), "
+                                    f"got {type(pair).__name__}")
+                x_batch, y_batch = np.asarray(pair[0]), np.asarray(pair[1])
+                x_rows.append(x_batch)
+                y_rows.append(y_batch)
+                sizes.append(len(y_batch) if y_batch.ndim else 1)
+        if not x_rows:
+            return np.zeros((0,) + np.shape(args[0])[1:]), np.zeros(0), np.zeros(0)
+        return np.concatenate(x_rows), np.concatenate(y_rows), np.array(sizes)
+
+    run.__name__ = name or getattr(iterate, "__name__", "iterator")
     return run
 
 

@@ -26,7 +26,7 @@ import numpy as np
 
 from . import autodiff as _autodiff
 from . import gradcheck as _gradcheck
-from .grading import Mistake, engine_check
+from .grading import Mistake, engine_check, epochs_check
 
 __all__ = ["CATALOGUES", "mistakes_for"]
 
@@ -2285,11 +2285,425 @@ DEPTH_AND_INITIALIZATION: dict[str, tuple[Mistake, ...]] = {
 }
 
 
+# ---------------------------------------------------------------------------------------------
+# 05: optimization
+# ---------------------------------------------------------------------------------------------
+def _float(a):
+    return np.array(a, dtype=float)
+
+
+def _gd(sign=1.0, keep_start=True, stale=False):
+    """gradient_descent with one change: the step's sign, x0 left out, the gradient at x0."""
+    def gradient_descent(grad_fn, x0, lr, num_steps):
+        x = _float(x0)
+        g0 = _float(grad_fn(x.copy()))
+        points = [x.copy()] if keep_start else []
+        for _ in range(num_steps):
+            g = g0 if stale else _float(grad_fn(x.copy()))
+            x = x - sign * lr * g
+            points.append(x.copy())
+        return np.array(points).reshape((len(points),) + np.shape(x0))
+    return gradient_descent
+
+
+def _batches(shuffle=True, drop_last=False, per_batch=False, apart=False):
+    """iterate_minibatches with one change (a generator, as the students write it)."""
+    def iterate_minibatches(X, y, batch_size, rng):
+        n = len(X)
+        order = rng.permutation(n) if shuffle and not per_batch else np.arange(n)
+        order_y = rng.permutation(n) if apart else order
+        stop = n - batch_size + 1 if drop_last else n
+        for start in range(0, stop, batch_size):
+            if per_batch:
+                order = order_y = rng.permutation(n)
+            yield X[order[start:start + batch_size]], y[order_y[start:start + batch_size]]
+    return iterate_minibatches
+
+
+def _sweep(loss=lambda c, x: 0.5 * c * x * x, grad=lambda c, x: c * x, check=True,
+           keep_start=True):
+    """learning_rate_sweep with one change: the loss, the gradient, no divergence check, or
+    the starting loss left out."""
+    def learning_rate_sweep(lrs, *, num_steps=30, curvature=1.0, x0=1.0):
+        rows = []
+        for lr in lrs:
+            x = float(x0)
+            row = [loss(curvature, x)]
+            for _ in range(num_steps):
+                x = np.float64(x) - lr * grad(curvature, np.float64(x))
+                if check and abs(x) > 1e100:
+                    break
+                row.append(loss(curvature, x))
+            row += [np.inf] * (num_steps + 1 - len(row))
+            rows.append(row if keep_start else row[1:])
+        return np.array(rows, dtype=float)
+    return learning_rate_sweep
+
+
+def _momentum(form="torch"):
+    def momentum_update(w, dw, v, lr, momentum=0.9):
+        w, dw, v = _float(w), _float(dw), _float(v)
+        if form == "wrong sign":
+            v_new = momentum * v - dw
+            return w - lr * v_new, v_new
+        if form == "uphill":
+            v_new = momentum * v + dw
+            return w + lr * v_new, v_new
+        if form == "movement":  # the notes' movement m <- -lr dw + mu m, w <- w + m
+            m_new = momentum * v - lr * dw
+            return w + m_new, m_new
+        if form == "lr inside":
+            v_new = momentum * v + lr * dw
+            return w - v_new, v_new
+        if form == "dampened":
+            v_new = momentum * v + (1.0 - momentum) * dw
+            return w - lr * v_new, v_new
+        v_new = momentum * v + dw
+        return w - lr * v_new, v_new
+    return momentum_update
+
+
+def _adaptive(average, denominator=lambda c, eps: np.sqrt(c) + eps, square=lambda g: g * g,
+              old=False):
+    """Adagrad (average=None: a sum) or RMSprop (average=alpha -> weights) with one change."""
+    def update(w, dw, cache, lr, decay, eps):
+        w, dw, cache = _float(w), _float(dw), _float(cache)
+        keep, new = average(decay)
+        cache_new = keep * cache + new * square(dw)
+        return w - lr * dw / denominator(cache if old else cache_new, eps), cache_new
+    return update
+
+
+def _adagrad(**change):
+    update = _adaptive(lambda decay: (1.0, 1.0), **change)
+
+    def adagrad_update(w, dw, cache, lr, eps=1e-10):
+        return update(w, dw, cache, lr, None, eps)
+    return adagrad_update
+
+
+def _rmsprop(swapped=False, summed=False, **change):
+    def weights(alpha):
+        if summed:
+            return 1.0, 1.0
+        return (1.0 - alpha, alpha) if swapped else (alpha, 1.0 - alpha)
+    update = _adaptive(weights, **change)
+
+    def rmsprop_update(w, dw, cache, lr, alpha=0.99, eps=1e-8):
+        return update(w, dw, cache, lr, alpha, eps)
+    return rmsprop_update
+
+
+def _adam(correct=True, shift=0, eps_inside=False, root=True, plain_m=False, swapped=False):
+    def adam_update(w, dw, m, v, t, lr, beta1=0.9, beta2=0.999, eps=1e-8):
+        w, dw, m, v = _float(w), _float(dw), _float(m), _float(v)
+        b1, b2 = (beta2, beta1) if swapped else (beta1, beta2)
+        m_new = b1 * m + (1.0 if plain_m else 1.0 - b1) * dw
+        v_new = b2 * v + (1.0 - b2) * dw * dw
+        if correct:
+            m_hat, v_hat = m_new / (1.0 - b1 ** (t + shift)), v_new / (1.0 - b2 ** (t + shift))
+        else:
+            m_hat, v_hat = m_new, v_new
+        if eps_inside:
+            den = np.sqrt(v_hat + eps)
+        else:
+            den = (np.sqrt(v_hat) if root else v_hat) + eps
+        return w - lr * m_hat / den, m_new, v_new
+    return adam_update
+
+
+_RULES05 = {"sgd": lambda w, dw, state, lr, t: (w - lr * dw, state),
+            "momentum": lambda w, dw, state, lr, t: _momentum()(w, dw, state[0], lr),
+            "adagrad": lambda w, dw, state, lr, t: _adagrad()(w, dw, state[0], lr),
+            "rmsprop": lambda w, dw, state, lr, t: _rmsprop()(w, dw, state[0], lr),
+            "adam": lambda w, dw, state, lr, t: _adam()(w, dw, state[0], state[1], t, lr)}
+
+
+def _apply05(optimizer, w, dw, state, lr, t):
+    """One update of a named optimizer; state is a tuple of arrays (empty for sgd)."""
+    out = _RULES05[optimizer](w, dw, state, lr, t)
+    if optimizer == "sgd":
+        return out
+    return out[0], tuple(out[1:])
+
+
+def _net05(X, y, params, activation):
+    """Loss, gradients (a dict) and predictions of a stack of dense layers, in plain numpy
+    (NaN passes through, as it does in a student's network)."""
+    f, fp = _ACT04[activation]
+    num_layers = len(params) // 2
+    inputs, pre, h = [], [], np.asarray(X, dtype=float)
+    for l in range(1, num_layers + 1):
+        inputs.append(h)
+        s = h @ params[f"W{l}"] + params[f"b{l}"]
+        if l < num_layers:
+            pre.append(s)
+            h = f(s)
+    log_p = _log_softmax(s)
+    n = len(y)
+    g = (np.exp(log_p) - _onehot(y, s.shape[1])) / n
+    grads = {}
+    for l in range(num_layers, 0, -1):
+        grads[f"W{l}"], grads[f"b{l}"] = inputs[l - 1].T @ g, g.sum(axis=0)
+        if l > 1:
+            g = (g @ params[f"W{l}"].T) * fp(pre[l - 2])
+    return -np.mean(log_p[np.arange(n), y]), grads, np.argmax(s, axis=1)
+
+
+def _train05(reset_per_epoch=False, t_from_zero=False, t_per_parameter=False,
+             rng_per_epoch=False, last_batch=False):
+    """train_network of assignment 05 with one change to the loop."""
+    def train_network(params, X, y, activation, optimizer, lr, batch_size, num_epochs, seed):
+        params = {k: _float(v) for k, v in params.items()}
+        n_states = {"sgd": 0, "adam": 2}.get(optimizer, 1)
+
+        def fresh():
+            return {k: tuple(np.zeros_like(v) for _ in range(n_states)) for k, v in params.items()}
+
+        states, t, rng = fresh(), 0, np.random.default_rng(seed)
+        losses, accuracies = [], []
+        for _ in range(num_epochs):
+            if reset_per_epoch:
+                states, t = fresh(), 0
+            if rng_per_epoch:
+                rng = np.random.default_rng(seed)
+            order = rng.permutation(len(X))
+            for start in range(0, len(X), batch_size):
+                batch = order[start:start + batch_size]
+                loss, grads, _ = _net05(X[batch], y[batch], params, activation)
+                if not t_per_parameter:
+                    t += 1
+                for key in list(params):
+                    if t_per_parameter:
+                        t += 1
+                    params[key], states[key] = _apply05(optimizer, params[key], grads[key],
+                                                        states[key], lr,
+                                                        t - 1 if t_from_zero else t)
+            full_loss, _, predicted = _net05(X, y, params, activation)
+            losses.append(loss if last_batch else full_loss)
+            accuracies.append(np.mean(predicted == y))
+        return params, np.array(losses), np.array(accuracies)
+    return train_network
+
+
+_OVERFLOW_HINT = ("a diverging run grows geometrically and overflows after a few hundred steps "
+                  "(or gives inf or NaN where a finite loss is expected): stop it at the right "
+                  "step, once |x_t| exceeds 1e100 (test x, not the loss); losses[i, t] and every "
+                  "later loss of that run are inf, and no further step is computed.")
+
+_NOT_RETURNED = ("update the state into a new array and return it beside the parameter; "
+                 "`+=`, `*=` and `out=` on the caller's array change it in place, and the "
+                 "caller, who keeps the state, never sees a state that is only changed in place.")
+
+OPTIMIZATION: dict[str, tuple[Mistake, ...]] = {
+    # [D10]
+    "sgd_update": (
+        Mistake("the step with the wrong sign",
+                "gradient descent goes downhill, against the gradient: w - lr * dw, not "
+                "w + lr * dw.",
+                returns=lambda w, dw, lr: _float(w) + lr * _float(dw)),
+        Mistake("the learning rate left out",
+                "the step is the gradient times the learning rate: w - lr * dw.",
+                returns=lambda w, dw, lr: _float(w) - _float(dw)),
+        Mistake("changed the input in place",
+                "w -= lr * dw writes into the caller's array; return a new one, w - lr * dw.",
+                mutates=True),
+    ),
+    # [D10]
+    "gradient_descent": (
+        Mistake("x0 left out of the trajectory",
+                "the trajectory starts with the starting point: trajectory[0] is x0 and "
+                "trajectory[t] the point after t steps, num_steps + 1 points in all.",
+                returns=_gd(keep_start=False)),
+        Mistake("the gradient of x0 at every step",
+                "call grad_fn at the current point in every step, x_{t+1} = x_t - lr * "
+                "grad_fn(x_t); the gradient of the starting point only gives the first step.",
+                returns=_gd(stale=True)),
+        Mistake("the step with the wrong sign",
+                "x_{t+1} = x_t - lr * dx: subtract the gradient (or use your sgd_update).",
+                returns=_gd(sign=-1.0)),
+        Mistake("changed the input in place",
+                "x = np.asarray(x0) is the caller's array itself, and x -= ... then changes x0; "
+                "start from a copy, x = np.array(x0, dtype=float), and build new arrays.",
+                mutates=True),
+    ),
+    # [F1]
+    "iterate_minibatches": (
+        Mistake("the last batch dropped",
+                "when batch_size does not divide N, the last batch holds the N mod batch_size "
+                "samples that are left: loop over range(0, N, batch_size), so that every sample "
+                "is used once per epoch.",
+                returns=epochs_check(_batches(drop_last=True))),
+        Mistake("reshuffled every batch",
+                "draw one order per epoch, order = rng.permutation(N), before the loop over the "
+                "batches, and cut it into batches; a new permutation for each batch uses some "
+                "samples twice in an epoch and others never.",
+                returns=epochs_check(_batches(per_batch=True))),
+        Mistake("not shuffled",
+                "each epoch visits the samples in a new random order: order = "
+                "rng.permutation(N), then the batches order[0:B], order[B:2B], ...",
+                returns=epochs_check(_batches(shuffle=False))),
+        Mistake("X and y shuffled apart",
+                "X and y must be shuffled by the same order, X[idx] and y[idx] with one idx; "
+                "two permutations pair samples with the wrong labels.",
+                returns=epochs_check(_batches(apart=True))),
+    ),
+    # [F2]
+    "learning_rate_sweep": (
+        Mistake("divergence not detected",
+                "a run that diverges must be stopped, at the right step: once |x_t| exceeds "
+                "1e100 (test x, not the loss), losses[i, t] and every later loss of that run "
+                "are inf and no further step is taken.",
+                returns=_sweep(check=False)),
+        Mistake("overflow in a diverging run",
+                _OVERFLOW_HINT, warns=True),
+        Mistake("OverflowError in a diverging run",
+                _OVERFLOW_HINT + " (Python's float ** raises OverflowError.)", raises=OverflowError),
+        Mistake("the point instead of the loss",
+                "losses[i, t] is the loss f(x_t) = curvature / 2 * x_t**2, not the point x_t.",
+                returns=_sweep(loss=lambda c, x: x)),
+        Mistake("the 1/2 left out",
+                "the quadratic is f(x) = curvature / 2 * x**2 (its derivative is curvature * x); "
+                "curvature * x**2 is twice it.",
+                returns=_sweep(loss=lambda c, x: c * x * x)),
+        Mistake("the curvature left out of the gradient",
+                "the gradient of curvature / 2 * x**2 is curvature * x: the step is "
+                "x - lr * curvature * x.",
+                returns=_sweep(grad=lambda c, x: x)),
+        Mistake("the starting loss left out",
+                "losses has num_steps + 1 columns: losses[i, 0] is the loss at x0, before the "
+                "first step.",
+                returns=_sweep(keep_start=False)),
+    ),
+    # [F4]
+    "momentum_update": (
+        Mistake("momentum with the wrong sign",
+                "the velocity adds up the gradients, v = momentum * v + dw, and the step goes "
+                "against it, w - lr * v; with a minus in v, or w + lr * v, the parameter "
+                "climbs.",
+                returns=(_momentum("wrong sign"), _momentum("uphill"))),
+        Mistake("the notes' movement as the state",
+                "the notes' form keeps the movement m = -lr * dw + momentum * m and sets "
+                "w = w + m; this function keeps PyTorch's velocity v instead, v = momentum * v "
+                "+ dw and w = w - lr * v (m = -lr * v while lr is constant): the state v you "
+                "get and return is in units of a gradient.",
+                returns=_momentum("movement")),
+        Mistake("lr inside the velocity",
+                "v = momentum * v + dw holds gradients, without lr; lr multiplies the step, "
+                "w - lr * v (PyTorch's form).",
+                returns=_momentum("lr inside")),
+        Mistake("the gradient scaled by 1 - momentum",
+                "v = momentum * v + dw: the gradient enters whole (PyTorch's dampening = 0); "
+                "(1 - momentum) * dw is an average, as Adam's m is.",
+                returns=_momentum("dampened")),
+        Mistake("the state changed in place", "v *= momentum or v += dw changes the caller's "
+                "velocity; " + _NOT_RETURNED, mutates=True),
+    ),
+    # [F3]
+    "adagrad_update": (
+        Mistake("the gradients summed, not their squares",
+                "Adagrad's cache is the sum of the squared gradients, cache + dw**2; a sum of "
+                "the gradients themselves can be negative, and its square root NaN.",
+                returns=_adagrad(square=lambda g: g), warns=True),
+        Mistake("the square root missing",
+                "the step divides by the root of the sum, lr * dw / (sqrt(cache) + eps); "
+                "dividing by the sum itself shrinks the steps far faster.",
+                returns=_adagrad(denominator=lambda c, eps: c + eps)),
+        Mistake("eps inside the square root",
+                "this function adds eps outside the root, sqrt(cache) + eps, as PyTorch does; "
+                "sqrt(cache + eps) is another convention.",
+                returns=_adagrad(denominator=lambda c, eps: np.sqrt(c + eps))),
+        Mistake("the current gradient left out of the sum",
+                "add dw**2 to the cache first, then divide by its root: the notes' sum runs "
+                "over every gradient so far, the current one included.",
+                returns=_adagrad(old=True)),
+        Mistake("the state changed in place", "cache += dw**2 changes the caller's cache; "
+                + _NOT_RETURNED, mutates=True),
+    ),
+    # [F5]
+    "rmsprop_update": (
+        Mistake("alpha and 1 - alpha swapped",
+                "alpha weighs the old average: cache = alpha * cache + (1 - alpha) * dw**2, "
+                "so that with alpha = 0.99 the average forgets slowly.",
+                returns=_rmsprop(swapped=True)),
+        Mistake("the square root missing",
+                "the step divides by the root of the average, lr * dw / (sqrt(cache) + eps).",
+                returns=_rmsprop(denominator=lambda c, eps: c + eps)),
+        Mistake("eps inside the square root",
+                "this function adds eps outside the root, sqrt(cache) + eps, as PyTorch does; "
+                "sqrt(cache + eps) is another convention.",
+                returns=_rmsprop(denominator=lambda c, eps: np.sqrt(c + eps))),
+        Mistake("Adagrad's sum instead of the average",
+                "RMSprop keeps a decaying average, alpha * cache + (1 - alpha) * dw**2, not "
+                "Adagrad's growing sum cache + dw**2.",
+                returns=_rmsprop(summed=True)),
+        Mistake("the state changed in place", "cache *= alpha or cache += ... changes the "
+                "caller's cache; " + _NOT_RETURNED, mutates=True),
+    ),
+    # [F6]
+    "adam_update": (
+        Mistake("no bias correction",
+                "m and v start at 0, so early on they are too small: divide them by "
+                "1 - beta1**t and 1 - beta2**t (m_hat, v_hat) before the step; at t = 1 this "
+                "makes m_hat = dw and v_hat = dw**2.",
+                returns=_adam(correct=False)),
+        Mistake("the step counter starting at 0",
+                "t counts the steps from 1: the first step has t = 1 and the correction "
+                "1 - beta1**1 = 1 - beta1; using t + 1 treats the first step as the second.",
+                returns=_adam(shift=1)),
+        Mistake("eps inside the square root",
+                "Adam adds eps outside the root, sqrt(v_hat) + eps, as PyTorch does; "
+                "sqrt(v_hat + eps) is another convention.",
+                returns=_adam(eps_inside=True)),
+        Mistake("the square root missing",
+                "the step is lr * m_hat / (sqrt(v_hat) + eps): v_hat is a mean of squares, "
+                "its root has the size of a gradient.",
+                returns=_adam(root=False)),
+        Mistake("m without 1 - beta1",
+                "Adam's m is an average, beta1 * m + (1 - beta1) * dw (and v the same with "
+                "beta2 and dw**2); without the 1 - beta1 it is momentum's sum, ten times larger.",
+                returns=_adam(plain_m=True)),
+        Mistake("beta1 and beta2 swapped",
+                "beta1 (0.9) belongs to m, the mean of the gradients; beta2 (0.999) to v, the "
+                "mean of their squares.",
+                returns=_adam(swapped=True)),
+        Mistake("the state changed in place", "m *= beta1 or v += ... changes the caller's "
+                "moments; " + _NOT_RETURNED, mutates=True),
+    ),
+    # [F1, F3-F6]
+    "train_network": (
+        Mistake("the state reset every epoch",
+                "create each parameter's state (zeros) once, before the first epoch, and carry "
+                "it through all the steps; an optimizer's memory of earlier gradients (and "
+                "Adam's t) does not restart with an epoch.",
+                returns=_train05(reset_per_epoch=True)),
+        Mistake("Adam's step counter starting at 0",
+                "t counts the updates from 1: increase it before the first call, so that the "
+                "first step has t = 1 (at t = 0, 1 - beta1**0 = 0 and the correction divides by "
+                "zero).",
+                returns=_train05(t_from_zero=True), warns=True),
+        Mistake("t counted per parameter",
+                "t counts the steps, one per mini-batch: every parameter of that step gets the "
+                "same t (PyTorch's per-parameter counts are all equal).",
+                returns=_train05(t_per_parameter=True)),
+        Mistake("a new generator every epoch",
+                "make rng = np.random.default_rng(seed) once, before the epochs: a generator "
+                "made again each epoch repeats the first epoch's order.",
+                returns=_train05(rng_per_epoch=True)),
+        Mistake("the loss of the last batch",
+                "after each epoch record the loss and the accuracy on all of (X, y), not the "
+                "loss of the epoch's last mini-batch.",
+                returns=_train05(last_batch=True)),
+    ),
+}
+
+
 CATALOGUES: dict[str, dict[str, tuple[Mistake, ...]]] = {
     "01_activations_and_losses": ACTIVATIONS_AND_LOSSES,
     "02_backprop_by_hand": BACKPROP_BY_HAND,
     "03_networks_from_scratch": NETWORKS_FROM_SCRATCH,
     "04_depth_and_initialization": DEPTH_AND_INITIALIZATION,
+    "05_optimization": OPTIMIZATION,
 }
 
 

@@ -67,7 +67,7 @@ from . import activations, autodiff, losses
 __all__ = ["Explorer", "StudentFunctionError", "call_student", "plot_activation",
            "ActivationExplorer", "plot_softmax", "SoftmaxExplorer", "GraphExplorer",
            "SATURATION_THRESHOLD", "MAX_GRAPH_NODES", "PlaygroundExplorer",
-           "GradientFlowExplorer"]
+           "GradientFlowExplorer", "OptimizerRace"]
 
 #: |f'(x)| below this marks a saturated (or dead) region: a gradient passing through a unit
 #: there is multiplied by less than 0.05, and a chain of such units makes it vanish [E2, E4].
@@ -87,9 +87,9 @@ class StudentFunctionError(Exception):
     """
 
 
-def call_student(func: Callable, *args, name: str,
-                 shape: tuple[int, ...] | None = None) -> np.ndarray:
-    """Call a student's function; return its result as a float64 array.
+def call_student(func: Callable, *args, name: str, shape: tuple[int, ...] | None = None,
+                 outputs: tuple[str, ...] | None = None):
+    """Call a student's function; return its result as a float64 array (or a tuple of them).
 
     Parameters
     ----------
@@ -100,31 +100,48 @@ def call_student(func: Callable, *args, name: str,
     name : str
         What the student calls it, for the message ("softmax", "relu's derivative").
     shape : tuple of int, optional
-        The shape the result must have.
+        The shape the result must have (each of its outputs, if ``outputs`` is given).
+    outputs : tuple of str, optional
+        For a function that returns a tuple, the names of its outputs (``("w", "v")`` for
+        ``momentum_update``); the result must then be a tuple (or list) of that many arrays.
 
     Returns
     -------
-    ndarray
-        ``func(*args)`` as float64.
+    ndarray, or tuple of ndarray
+        ``func(*args)`` as float64; with ``outputs``, a tuple of float64 arrays.
 
     Raises
     ------
     StudentFunctionError
-        If ``func`` raises, returns something that is not an array of numbers, or returns an
-        array of another shape. Explorers catch it and show its message in the figure.
+        If ``func`` raises, returns something that is not an array of numbers (or not a tuple of
+        ``len(outputs)`` of them), or returns an array of another shape. Explorers catch it and
+        show its message in the figure.
     """
     try:
         out = func(*args)
     except Exception as exc:  # any error of the student's code is reported, not raised
         raise StudentFunctionError(f"your {name} raised {type(exc).__name__}: {exc}") from exc
+    if outputs is None:
+        return _student_array(out, name, None, shape)
+    if not isinstance(out, (tuple, list)) or len(out) != len(outputs):
+        got = (f"a {type(out).__name__} of {len(out)} values" if isinstance(out, (tuple, list))
+               else f"a {type(out).__name__}")
+        raise StudentFunctionError(f"your {name} returned {got}; expected a tuple "
+                                   f"({', '.join(outputs)})")
+    return tuple(_student_array(value, name, label, shape) for value, label in zip(out, outputs))
+
+
+def _student_array(value, name: str, label: str | None, shape) -> np.ndarray:
+    """``value`` (the output ``label`` of the student's ``name``) as a float64 array."""
     try:
-        out = np.asarray(out, dtype=np.float64)
+        out = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError) as exc:
-        raise StudentFunctionError(f"your {name} returned a {type(out).__name__}, "
+        what = f"{label} as a" if label else "a"
+        raise StudentFunctionError(f"your {name} returned {what} {type(value).__name__}, "
                                    "not an array of numbers") from exc
     if shape is not None and out.shape != tuple(shape):
-        raise StudentFunctionError(f"your {name} returned an array of shape {out.shape}; "
-                                   f"expected shape {tuple(shape)}")
+        raise StudentFunctionError(f"your {name} returned {label or 'an array'} of shape "
+                                   f"{out.shape}; expected shape {tuple(shape)}")
     return out
 
 
@@ -255,6 +272,21 @@ def _takes_alpha(func: Callable) -> bool:
         return "alpha" in inspect.signature(func).parameters
     except (TypeError, ValueError):
         return False
+
+
+def _keywords_taken(func: Callable, names: tuple[str, ...]) -> tuple[str, ...]:
+    """Those of ``names`` that a student's ``func`` accepts as keyword arguments: all of them
+    if it takes ``**kwargs`` or its signature cannot be read (the contract asks for them)."""
+    try:
+        parameters = inspect.signature(func).parameters.values()
+    except (TypeError, ValueError):
+        return tuple(names)
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters):
+        return tuple(names)
+    by_keyword = {p.name for p in parameters
+                  if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD,
+                                inspect.Parameter.KEYWORD_ONLY)}
+    return tuple(name for name in names if name in by_keyword)
 
 
 def _call_activation(func: Callable, x: np.ndarray, alpha: float | None,
@@ -1073,9 +1105,9 @@ class GraphExplorer(Explorer):
 
 
 def __getattr__(name: str):
-    """``PlaygroundExplorer`` lives in ``course_lib.playground`` and ``GradientFlowExplorer`` in
-    ``course_lib.gradient_flow`` (both build on ``Explorer``); each is imported from there when
-    first asked for here."""
+    """``PlaygroundExplorer`` lives in ``course_lib.playground``, ``GradientFlowExplorer`` in
+    ``course_lib.gradient_flow`` and ``OptimizerRace`` in ``course_lib.optimizer_race`` (all
+    build on ``Explorer``); each is imported from there when first asked for here."""
     if name == "PlaygroundExplorer":
         from .playground import PlaygroundExplorer
 
@@ -1084,4 +1116,8 @@ def __getattr__(name: str):
         from .gradient_flow import GradientFlowExplorer
 
         return GradientFlowExplorer
+    if name == "OptimizerRace":
+        from .optimizer_race import OptimizerRace
+
+        return OptimizerRace
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -450,10 +450,15 @@ class Remote:
 
     def call(self, target: dict, args: tuple, kwargs: dict):
         """Call a function of the student's namespace (``{"name": ...}``) or an object held by
-        handle (``{"handle": ...}``) in the student's process; its value here."""
+        handle (``{"handle": ...}``) in the student's process; its value here. An object that
+        comes back keeps the call's arguments, so that running through it later (a generator
+        that draws from an ``rng`` argument) advances them here too."""
         message = {"op": "call", **target, "args": [self.outgoing(a) for a in args],
                    "kwargs": {k: self.outgoing(v) for k, v in kwargs.items()}}
-        return self.incoming(self.request(message, mirror=(args, kwargs)).get("value"))
+        value = self.incoming(self.request(message, mirror=(args, kwargs)).get("value"))
+        if isinstance(value, StudentObject):
+            object.__setattr__(value, "_origin", (args, kwargs))
+        return value
 
 
 def _mirror(original, after) -> None:
@@ -499,19 +504,21 @@ class StudentObject:
     """An object of the student's process (a node of their ``Value``), used here by handle.
 
     Arithmetic, public attributes and calls go to the student's process, with Python's own rules
-    applied there; what comes back is data or another handle. Nothing here converts it to a
-    number, an array or a container, its truth value is an error, and names that begin with
-    ``_`` are never asked of the student's object, so a check that needs numbers
-    (``np.asarray``, ``float``) finds none and fails, as it does for any object that is not
-    numbers.
+    applied there; what comes back is data or another handle. Iterating over it (a generator of
+    mini-batches that the student's function returned) runs through it there and brings back its
+    items, each data or a handle. Nothing here converts it to a number or an array, its truth
+    value is an error, and names that begin with ``_`` are never asked of the student's object,
+    so a check that needs numbers (``np.asarray``, ``float``) finds none and fails, as it does
+    for any object that is not numbers.
     """
 
-    __slots__ = ("_remote", "_handle", "_type_name")
+    __slots__ = ("_remote", "_handle", "_type_name", "_origin")
 
     def __init__(self, remote: Remote, handle: int, type_name: str):
         object.__setattr__(self, "_remote", remote)
         object.__setattr__(self, "_handle", handle)
         object.__setattr__(self, "_type_name", type_name)
+        object.__setattr__(self, "_origin", ((), {}))
 
     def __repr__(self):
         return f"<{object.__getattribute__(self, '_type_name')} object>"
@@ -529,6 +536,15 @@ class StudentObject:
 
     def __call__(self, *args, **kwargs):
         return self._remote.call({"handle": self._handle}, args, kwargs)
+
+    def __iter__(self):
+        remote = object.__getattribute__(self, "_remote")
+        reply = remote.request({"op": "items", "handle": object.__getattribute__(self, "_handle")},
+                               mirror=object.__getattribute__(self, "_origin"))
+        items = remote.incoming(reply.get("value"))
+        if not isinstance(items, list):
+            raise TypeError(f"{self!r} of the student's code did not run through as a sequence")
+        return iter(items)
 
     def _operator(self, name: str, *operands):
         remote = self._remote

@@ -15,7 +15,9 @@ Requests: ``{"op": "exec", "code": ...}`` runs a cell's code in the student's na
 "kwargs"}`` calls one of them (or an object the trusted side holds a handle to) and answers with
 the value, the arguments as they are afterwards, the warnings and the error; ``{"op": "getattr"
 / "setattr", "handle", "name"}`` and ``{"op": "operator", "operator": "mul", "args"}`` work on
-such objects, so that a test cell can build an expression on the student's own ``Value`` class.
+such objects, so that a test cell can build an expression on the student's own ``Value`` class;
+``{"op": "items", "handle"}`` runs through such an object (a generator of mini-batches) in this
+process and answers with its items as a list, at most ``MAX_ITEMS`` of them.
 Numbers, strings, tuples, lists, dicts with string keys and numpy random generators (their
 state) travel as themselves, arrays as .npy bytes in base64 read with
 ``allow_pickle=False``; any other object the student's code returns stays here and is answered
@@ -47,6 +49,7 @@ import numpy as np
 
 MAX_ARRAY_BYTES = 64 * 2**20
 MAX_STRING_CHARS = 2**20
+MAX_ITEMS = 10_000
 BIT_GENERATORS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
 REFERENCES = ("__handle__", "__student__", "__callback__", "__opaque__")
 
@@ -125,6 +128,16 @@ def decode(obj, resolve=None):
     return obj
 
 
+def take_items(obj):
+    """The items of an iterable as a list; more than ``MAX_ITEMS`` of them is an error."""
+    items = []
+    for item in obj:
+        if len(items) == MAX_ITEMS:
+            raise ValueError(f"more than {MAX_ITEMS} items")
+        items.append(item)
+    return items
+
+
 def on_alarm(signum, frame):
     raise CellTimeout()
 
@@ -179,6 +192,7 @@ class Session:
         self.namespace = self.shell.user_ns
         self.channel_in, self.channel_out = channel_in, channel_out
         self.objects = {}
+        self.origins = {}  # handle -> (args, kwargs) of the call that returned the object
 
     def send(self, message):
         try:
@@ -257,6 +271,9 @@ class Session:
             self.invoke(target, args, kwargs, reply)
             reply["args_after"] = [encode(a) for a in args]
             reply["kwargs_after"] = {k: encode(v) for k, v in kwargs.items()}
+            value = reply.get("value")
+            if isinstance(value, dict) and "__handle__" in value:
+                self.origins[value["__handle__"]] = (args, kwargs)
         elif op == "getattr":
             target = self.resolve({"__handle__": request["handle"]})
             self.invoke(getattr, (target, str(request["name"])), {}, reply)
@@ -264,6 +281,13 @@ class Session:
             target = self.resolve({"__handle__": request["handle"]})
             value = decode(request["value"], self.resolve)
             self.invoke(setattr, (target, str(request["name"]), value), {}, reply)
+        elif op == "items":
+            target = self.resolve({"__handle__": request["handle"]})
+            self.invoke(take_items, (target,), {}, reply)
+            # a generator draws from the arguments of the call that made it (its rng) as it runs
+            args, kwargs = self.origins.get(request["handle"], ((), {}))
+            reply["args_after"] = [encode(a) for a in args]
+            reply["kwargs_after"] = {k: encode(v) for k, v in kwargs.items()}
         elif op == "operator":
             if request["operator"] not in OPERATORS:
                 raise ValueError(f"not an operator: {request['operator']}")

@@ -135,7 +135,9 @@ def _explorer_classes() -> set[str]:
 
     names = set(vars(widgets)) | set(getattr(widgets, "__all__", ()))
     return {name for name in names
-            if name.endswith("Explorer") and isinstance(getattr(widgets, name, None), type)}
+            if isinstance(getattr(widgets, name, None), type)
+            and issubclass(getattr(widgets, name), widgets.Explorer)
+            and getattr(widgets, name) is not widgets.Explorer}
 
 
 def _widget_problems(nb, functions: set[str]) -> list[str]:

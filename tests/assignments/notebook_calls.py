@@ -33,7 +33,7 @@ from nbgrader.utils import is_grade, is_solution
 
 from course_lib import grading
 from course_lib.grading import check_function as _real_check_function
-from course_lib.grading import engine_check
+from course_lib.grading import engine_check, epochs_check
 from course_tools.generate import strip_region_markers
 from course_tools.ipython_code import kernel_code, outside_kernel_namespace
 
@@ -220,7 +220,8 @@ def load(path: Path):
 def student_function(source_notebook: Path, function: str, code: str):
     """What a student's solution cell defines under ``function``, exec'd beside np, math and
     the answer key's other functions; a class (an engine) comes back wrapped in
-    ``engine_check``, so that it is checked like a function."""
+    ``engine_check`` and a generator function (a mini-batch iterator) in ``epochs_check``, as the
+    notebooks' test cells wrap them, so that it is checked like a function."""
     import math
 
     import numpy as np
@@ -228,5 +229,7 @@ def student_function(source_notebook: Path, function: str, code: str):
     namespace = {"np": np, "math": math, **answer_key_functions(source_notebook)}
     exec(compile(code, f"<student {function}>", "exec"), namespace)
     found = namespace[function]
-    return engine_check(found) if isinstance(found, type) else found
+    if isinstance(found, type):
+        return engine_check(found)
+    return epochs_check(found) if inspect.isgeneratorfunction(found) else found
 

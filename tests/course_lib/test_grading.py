@@ -411,3 +411,31 @@ def test_outputs_picks_from_the_mistakes_too_and_names_a_missing_tuple():
         check_function(lambda x, W, b: x @ W + b, (x, W, b), _layer, outputs=[1])
     two = lambda x, W, b: (x @ W + b, 0.0, b)  # noqa: E731
     check_function(two, (x, W, b), lambda x, W, b: (x @ W + b, 5.0, b), outputs=[0, 2])
+
+
+def test_epochs_check_collects_the_batches_of_several_epochs_and_grades_an_iterator():
+    from course_lib.datasets import iterate_minibatches
+    from course_lib.grading import epochs_check
+
+    X, y = np.arange(20.0).reshape(10, 2), np.arange(10)
+    rows_x, rows_y, sizes = epochs_check(iterate_minibatches)(X, y, 4, np.random.default_rng(0))
+    assert sizes.tolist() == [4, 4, 2, 4, 4, 2]
+    assert sorted(rows_y[:10].tolist()) == list(range(10)) == sorted(rows_y[10:].tolist())
+    assert np.array_equal(rows_x, X[rows_y])
+    assert epochs_check(iterate_minibatches).__name__ == "iterate_minibatches"
+
+    def drops_last(X, y, batch_size, rng):
+        order = rng.permutation(len(X))
+        for start in range(0, len(X) - batch_size + 1, batch_size):
+            yield X[order[start:start + batch_size]], y[order[start:start + batch_size]]
+
+    check_function(epochs_check(iterate_minibatches), (X, y, 5, np.random.default_rng(1)),
+                   epochs_check(iterate_minibatches))
+    with pytest.raises(AssertionError, match=r"Hint \(last batch dropped\)"):
+        check_function(epochs_check(drops_last), (X, y, 4, np.random.default_rng(1)),
+                       epochs_check(iterate_minibatches),
+                       mistakes=[Mistake("last batch dropped", "keep it",
+                                         returns=epochs_check(drops_last))])
+    with pytest.raises(AssertionError, match="should yield pairs"):
+        check_function(epochs_check(lambda X, y, b, rng: [X]), (X, y, 4, np.random.default_rng(1)),
+                       epochs_check(iterate_minibatches))

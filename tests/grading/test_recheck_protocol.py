@@ -235,3 +235,31 @@ def test_encode_and_decode_agree(value):
 
     assert decode(encode(value)) == value
     assert type(decode(encode(value))) is type(value)
+
+
+BATCHES = """
+def batches(X, y, batch_size, rng):
+    order = rng.permutation(len(X))
+    for start in range(0, len(X), batch_size):
+        yield X[order[start:start + batch_size]], y[order[start:start + batch_size]]
+
+
+def drops_last(X, y, batch_size, rng):
+    order = rng.permutation(len(X))
+    for start in range(0, len(X) - batch_size + 1, batch_size):
+        yield X[order[start:start + batch_size]], y[order[start:start + batch_size]]
+"""
+
+
+def test_a_generator_the_student_returns_is_run_through_in_its_process():
+    """A mini-batch iterator: its batches come back as data, and a wrong one still fails."""
+    check = ("from course_lib.datasets import iterate_minibatches\n"
+             "from course_lib.grading import epochs_check\n"
+             "check_function(epochs_check({name}), (np.arange(20.0).reshape(10, 2), np.arange(10), 4, "
+             "np.random.default_rng(0)), epochs_check(iterate_minibatches))\n")
+    decided = verdicts(("solution", BATCHES), ("test", check.format(name="batches")),
+                       ("test", check.format(name="drops_last")),
+                       ("test", "assert [len(b) for _, b in batches(np.arange(10.0), np.arange(10), 4, "
+                                "np.random.default_rng(1))] == [4, 4, 2]\n"))
+    assert decided["test_2"] is None and decided["test_4"] is None, decided
+    assert decided["test_3"], decided

@@ -62,6 +62,33 @@ def answers_of(source_nb) -> dict[str, str]:
             for c in source_nb.cells if nbgrader_meta(c).get("solution")}
 
 
+class AnswerKeyCells:
+    """The answer key's code cells of a source notebook, for writing each wrong implementation
+    (``wrong_implementations.py``) as the answer key's own cell with one change.
+
+    ``imports`` starts every changed cell, followed by the setup cell's given tools (from its
+    ``# Given`` line on, without its imports of course_lib and matplotlib).
+    """
+
+    def __init__(self, notebook: Path, imports: str = "import numpy as np\n"):
+        cells = nbformat.read(notebook, as_version=4).cells
+        self.cells = {nbgrader_meta(c)["grade_id"]: c.source for c in cells
+                      if nbgrader_meta(c).get("solution") and c.cell_type == "code"}
+        setup = next(c.source for c in cells if nbgrader_meta(c).get("grade_id") == "setup")
+        self.given = imports + setup[setup.index("# Given"):] + "\n\n"
+
+    def changed(self, cell: str, *edits: tuple[str, str]) -> str:
+        """The answer key's cell with each (old, new) replaced exactly once, after its first
+        docstring (the change is in the code), with the given tools first."""
+        text = strip_region_markers(self.cells[cell])
+        docstring_end = text.index('"""', text.index('"""') + 3) + 3
+        head, text = text[:docstring_end], text[docstring_end:]
+        for old, new in edits:
+            assert text.count(old) == 1, f"{cell}: {old!r} occurs {text.count(old)} times"
+            text = text.replace(old, new)
+        return self.given + head + text
+
+
 def build_submission(release_nb, answers: dict[str, str] | None, replace: dict[str, str] = {},
                      append: dict[str, str] = {}):
     """A student's notebook made from the release as the student receives it.

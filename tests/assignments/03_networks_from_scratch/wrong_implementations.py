@@ -7,30 +7,11 @@ uses the setup cell's given tools (ACTIVATIONS, softmax_cross_entropy) gets them
 """
 from pathlib import Path
 
-import nbformat
-
-from course_tools.generate import strip_region_markers
+from tests.assignments.material import AnswerKeyCells
 
 NOTEBOOK = (Path(__file__).resolve().parents[3] / "source" / "03_networks_from_scratch"
             / "networks_from_scratch.ipynb")
-_NOTEBOOK_CELLS = nbformat.read(NOTEBOOK, as_version=4).cells
-_CELLS = {c.metadata["nbgrader"]["grade_id"]: c.source for c in _NOTEBOOK_CELLS
-          if c.metadata.get("nbgrader", {}).get("solution") and c.cell_type == "code"}
-_SETUP = next(c.source for c in _NOTEBOOK_CELLS
-              if c.metadata.get("nbgrader", {}).get("grade_id") == "setup")
-#: The setup cell's given tools, without its imports of course_lib and matplotlib.
-GIVEN = "import numpy as np\n" + _SETUP[_SETUP.index("# Given"):] + "\n\n"
-
-
-def changed(cell: str, *edits: tuple[str, str]) -> str:
-    """The answer key's cell with each (old, new) replaced exactly once."""
-    text = strip_region_markers(_CELLS[cell])
-    docstring_end = text.index('"""', text.index('"""') + 3) + 3
-    head, text = text[:docstring_end], text[docstring_end:]  # the change is in the code
-    for old, new in edits:
-        assert text.count(old) == 1, f"{cell}: {old!r} occurs {text.count(old)} times"
-        text = text.replace(old, new)
-    return GIVEN + head + text
+changed = AnswerKeyCells(NOTEBOOK, imports="import numpy as np\n").changed
 
 
 WRONG = {

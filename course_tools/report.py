@@ -592,10 +592,10 @@ def _table(header: list[str], rows: list[list[str]], numeric: set[int] = frozens
     body = []
     for i, row in enumerate(rows):
         cls = f' class="{classes[i]}"' if classes and classes[i] else ""
-        cells = "".join(f'<td class="num">{c}</td>' if j in numeric else f"<td>{c}</td>"
-                        for j, c in enumerate(row))
+        cells = "\n".join(f'<td class="num">{c}</td>' if j in numeric else f"<td>{c}</td>"
+                          for j, c in enumerate(row))
         body.append(f"<tr{cls}>{cells}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{chr(10).join(body)}</tbody></table>"
 
 
 def _figure(plot: tuple[str, str] | None) -> str:

@@ -10,8 +10,11 @@ Reads what grading recorded, and changes none of it:
   unreadable kernel messages, the notebook's time limit, a cell interrupted after its timeout);
 - ``course_tools.grading_record``'s files: grading time per notebook, and the faults that only
   ``make grade`` knows (a timeout, a corrupt or renamed notebook and what was graded instead);
-- the similarity of the submitted solution code (``course_tools.similarity``), for each
-  student's nearest neighbour.
+- the similarity report's pairs (``make similarity`` writes
+  ``reports/similarity/<assignment>/pairs.csv``), for each student's nearest neighbour: the
+  other student, or the course_lib reference, that shares the most code with them above the
+  similarity report's threshold. Comparing every pair is quadratic in the class size, so the
+  class report reads that file rather than comparing again.
 
 It writes ``<out>/index.html``, one self-contained page (plots embedded as PNG, with alt text),
 and CSV files beside it: ``students.csv``, ``test_cells.csv``, ``mistakes.csv``, ``flags.csv``,
@@ -20,7 +23,7 @@ and CSV files beside it: ``students.csv``, ``test_cells.csv``, ``mistakes.csv``,
 Usage::
 
     python -m course_tools.report ASSIGNMENT [--course ROOT] [--db-url URL] [--out DIR]
-                                             [--formgrader-url URL] [--no-similarity]
+                                             [--formgrader-url URL] [--similarity CSV]
 
 ``--out`` defaults to ``<course>/reports/<assignment>``. An autograded notebook that cannot be
 read is listed in the report (and on standard error) and the report goes on without it; an
@@ -337,22 +340,31 @@ def read_autograded(path: Path) -> tuple[dict[str, set[str]], list[str]]:
 # ---------------------------------------------------------------------------------------------
 # Putting it together
 # ---------------------------------------------------------------------------------------------
-def nearest_neighbours(course_root: Path, assignment: str) -> tuple[dict, str]:
-    """student -> (nearest other student or the course_lib reference, similarity), and a note
-    when the similarity could not be computed."""
-    from course_tools.similarity import SimilarityError, SkippedNotebookWarning, similarity_report
+def similarity_pairs_path(course_root: Path, assignment: str) -> Path:
+    from course_tools.similarity import PAIRS_CSV
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", SkippedNotebookWarning)
-        try:
-            pairs = similarity_report(course_root, assignment, "submitted", threshold=1e-9)
-        except SimilarityError as err:
-            return {}, f"similarity not computed: {err}"
+    return Path(course_root) / "reports" / "similarity" / assignment / PAIRS_CSV
+
+
+def nearest_neighbours(pairs_csv: Path, assignment: str) -> tuple[dict, str]:
+    """student -> (nearest other student or the course_lib reference, similarity), from the
+    similarity report's pairs, and a note when there are none to read."""
+    from course_tools.similarity import REFERENCE
+
+    try:
+        with Path(pairs_csv).open(newline="", encoding="utf-8") as f:
+            pairs = [(r["student"], r["other"], float(r["similarity"]))
+                     for r in csv.DictReader(f)]
+    except FileNotFoundError:
+        return {}, (f"no similarity report in {pairs_csv}: run make similarity "
+                    f"ASSIGNMENT={assignment} for the nearest neighbours")
+    except (OSError, KeyError, ValueError) as err:
+        return {}, f"the similarity report {pairs_csv} cannot be read ({err})"
     best: dict[str, tuple[str, float]] = {}
-    for pair in pairs:  # highest similarity first
-        best.setdefault(pair.student, (pair.other, pair.similarity))
-        if not pair.with_reference:
-            best.setdefault(pair.other, (pair.student, pair.similarity))
+    for student, other, similarity in sorted(pairs, key=lambda p: -p[2]):
+        best.setdefault(student, (other, similarity))
+        if other != REFERENCE:
+            best.setdefault(other, (student, similarity))
     return best, ""
 
 
@@ -381,11 +393,12 @@ def in_notebook_order(cells: list[TestCell], course_root: Path, assignment: str
 
 
 def build_report(course_root: Path, assignment: str, db_url: str | None = None,
-                 formgrader_url: str = DEFAULT_FORMGRADER_URL, similarity: bool = True,
+                 formgrader_url: str = DEFAULT_FORMGRADER_URL, similarity: Path | None = None,
                  progress: bool = True) -> ClassReport:
     """Read the graded batch of ``assignment`` and compute every figure of the report.
 
-    An autograded notebook that cannot be read is left out with an
+    ``similarity`` is the similarity report's pairs.csv (default: where ``make similarity``
+    writes it). An autograded notebook that cannot be read is left out with an
     ``UnreadableNotebookWarning`` and listed in ``ClassReport.unreadable``.
     """
     course_root = Path(course_root).resolve()
@@ -479,14 +492,11 @@ def build_report(course_root: Path, assignment: str, db_url: str | None = None,
     for student, seconds in per_student.items():
         students[student].seconds = seconds
 
-    note = ""
-    if similarity:
-        neighbours, note = nearest_neighbours(course_root, assignment)
-        for student, neighbour in neighbours.items():
-            if student in students:
-                students[student].neighbour = neighbour
-    else:
-        note = "similarity not computed (--no-similarity)"
+    neighbours, note = nearest_neighbours(
+        similarity or similarity_pairs_path(course_root, assignment), assignment)
+    for student, neighbour in neighbours.items():
+        if student in students:
+            students[student].neighbour = neighbour
     for mistake in mistakes.values():
         mistake.students.sort()
     ordered = sorted(mistakes.values(), key=lambda m: (-len(m.students), -m.shown, m.function,
@@ -767,8 +777,10 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"formgrader's address, for the links to each submission "
                              f"(default {DEFAULT_FORMGRADER_URL}; on a hub "
                              f"https://HUB/user/INSTRUCTOR/formgrader)")
-    parser.add_argument("--no-similarity", action="store_true",
-                        help="leave out the nearest neighbour by similarity of the code")
+    parser.add_argument("--similarity", type=Path, default=None, metavar="CSV",
+                        help="the similarity report's pairs (default "
+                             "<course>/reports/similarity/<assignment>/pairs.csv, written by "
+                             "make similarity)")
     args = parser.parse_args(argv)
     course = args.course.resolve()
     if not (course / "nbgrader_config.py").is_file():
@@ -780,7 +792,7 @@ def main(argv: list[str] | None = None) -> int:
         warnings.simplefilter("always", UnreadableNotebookWarning)
         try:
             report = build_report(course, args.assignment, args.db_url, args.formgrader_url,
-                                  similarity=not args.no_similarity)
+                                  similarity=args.similarity)
         except ReportError as err:
             print(f"error: {err}", file=sys.stderr)
             return 2

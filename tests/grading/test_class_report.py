@@ -120,13 +120,13 @@ def add_flag(course, student: str):
 
 
 def build(course):
-    return report.build_report(course, ASSIGNMENT, similarity=False, progress=False)
+    return report.build_report(course, ASSIGNMENT, progress=False)
 
 
 def test_an_unknown_assignment_is_named_with_the_known_ones(make_course):
     course = make_course()
     with pytest.raises(report.ReportError, match=r"no assignment 'hw9'.*known: hw1"):
-        report.build_report(course, "hw9", similarity=False, progress=False)
+        report.build_report(course, "hw9", progress=False)
 
 
 def test_an_assignment_the_gradebook_lacks_says_how_to_add_it(make_course):
@@ -134,7 +134,7 @@ def test_an_assignment_the_gradebook_lacks_says_how_to_add_it(make_course):
     (course / "source" / "hw2").mkdir()
     with pytest.raises(report.ReportError,
                        match=r"has no assignment 'hw2': run nbgrader generate_assignment hw2"):
-        report.build_report(course, "hw2", similarity=False, progress=False)
+        report.build_report(course, "hw2", progress=False)
 
 
 def test_an_empty_batch_says_to_grade_first(make_course):
@@ -144,7 +144,7 @@ def test_an_empty_batch_says_to_grade_first(make_course):
 
 def test_the_command_exits_with_status_2_and_the_reason(make_course, capsys):
     course = make_course()
-    assert report.main([ASSIGNMENT, "--course", str(course), "--no-similarity"]) == 2
+    assert report.main([ASSIGNMENT, "--course", str(course)]) == 2
     assert "error: no graded submissions of 'hw1'" in capsys.readouterr().err
 
 
@@ -156,7 +156,7 @@ def test_an_unreadable_notebook_is_listed_and_the_others_are_reported(make_cours
     broken = autograded_notebook(course, "bob", {}, 1.0)
     (broken / f"{NOTEBOOK}.ipynb").write_text('{"cells": [')
     out = tmp_path / "out"
-    assert report.main([ASSIGNMENT, "--course", str(course), "--no-similarity",
+    assert report.main([ASSIGNMENT, "--course", str(course),
                         "--out", str(out)]) == 0
     err = capsys.readouterr().err
     assert "warning: bob: cannot read hw.ipynb (JSONDecodeError" in err
@@ -222,6 +222,21 @@ def test_flags_kernel_faults_and_batch_faults_are_reported(make_course):
     assert 'alt="Histograms of the 3 students' in page
     assert "http" not in page.replace("http://localhost:8888/formgrader", ""), (
         "the page loads nothing from elsewhere")
+
+
+def test_the_nearest_neighbour_is_read_from_the_similarity_report(make_course):
+    from course_tools.similarity import REFERENCE, Pair, write_pairs
+
+    course = make_course({"ann": {"test_double": 2}, "bob": {"test_double": 2},
+                          "cat": {"test_double": 2}})
+    assert build(course).students[0].neighbour is None
+    assert "run make similarity ASSIGNMENT=hw1" in build(course).similarity_note
+    pairs = report.similarity_pairs_path(course, ASSIGNMENT)
+    pairs.parent.mkdir(parents=True)
+    write_pairs([Pair("ann", "bob", 0.9, 0.9, 0.8, 400), Pair("bob", REFERENCE, 0.95, 0.95, 0.1, 300),
+                 Pair("ann", "cat", 0.6, 0.6, 0.6, 200)], pairs)
+    by_name = {s.student: s.neighbour for s in build(course).students}
+    assert by_name == {"ann": ("bob", 0.9), "bob": (REFERENCE, 0.95), "cat": ("ann", 0.6)}
 
 
 def test_the_grading_record_goes_beside_the_notebook_with_the_time(monkeypatch):

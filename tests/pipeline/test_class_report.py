@@ -109,9 +109,13 @@ def test_each_mistake_fixtures_hint_is_counted_once(class_reports, assignment):
             by_hint.setdefault(mistake_name(spec["hint"]), set()).add(spec["student"])
     fixture_students = {s["student"] for s in assignment.fixtures}
     mistakes = rows(out, "mistakes.csv")
+    for row in mistakes:
+        who = row["who"].split(";")
+        assert len(who) == len(set(who)) == int(row["students"]), (
+            f"{row['graded_function']}, {row['mistake']}: a student is counted once: {who}")
     for name, students in by_hint.items():
-        listed = [s for r in mistakes if r["mistake"] == name for s in r["who"].split(";")]
-        from_fixtures = sorted(s for s in listed if s in fixture_students)
+        listed = {s for r in mistakes if r["mistake"] == name for s in r["who"].split(";")}
+        from_fixtures = sorted(listed & fixture_students)
         assert from_fixtures == sorted(students), (
             f"{name}: the report counts {from_fixtures}, the manifests name {sorted(students)}")
     named = {s for group in by_hint.values() for s in group}
@@ -122,8 +126,9 @@ def test_each_mistake_fixtures_hint_is_counted_once(class_reports, assignment):
     for spec in assignment.fixtures:
         if "hint" in spec:
             hints = per_student[spec["student"]].split(";")
-            assert sum(h.endswith(f": {mistake_name(spec['hint'])}") for h in hints) == 1, (
-                f"{spec['student']}: {hints}")
+            named = [h for h in hints if h.endswith(f": {mistake_name(spec['hint'])}")]
+            assert named and len(named) == len(set(named)), (
+                f"{spec['student']}: the hint once per graded function it cost points: {hints}")
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS, ids=str)

@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 export PATH := $(abspath $(BIN)):$(PATH)
 PIP    := $(BIN)/python -m pip install --quiet --disable-pip-version-check --constraint constraints.txt
 
-.PHONY: grade similarity sandbox postgres chromium hub-proxy instructor lab test test-fast release solutions generated benchmark lock clean help
+.PHONY: grade similarity report sandbox postgres chromium hub-proxy instructor lab test test-fast release solutions generated benchmark lock clean help
 
 help:
 	@echo "make lab        open the course in JupyterLab (creates $(VENV) on first use)"
@@ -19,6 +19,7 @@ help:
 	@echo "make benchmark  print speed figures of course_lib against PyTorch"
 	@echo "make grade ASSIGNMENT=... [WORKERS=N]   autograde every submission in parallel"
 	@echo "make similarity ASSIGNMENT=...          report near-copies among submissions and of course_lib"
+	@echo "make report ASSIGNMENT=...              the class report of a graded batch (reports/<assignment>/)"
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Python 3.11 or newer is needed, found " + sys.version' \
@@ -105,6 +106,11 @@ grade: $(VENV)/.installed-base sandbox
 similarity: $(VENV)/.installed-base
 	@test -n "$(ASSIGNMENT)" || { echo "usage: make similarity ASSIGNMENT=<assignment>"; exit 1; }
 	$(BIN)/python -m course_tools.similarity $(ASSIGNMENT) --course $(CURDIR) $(SIMILARITY_ARGS)
+
+# make report ASSIGNMENT=01_activations_and_losses [REPORT_ARGS="--formgrader-url URL"]
+report: $(VENV)/.installed-base
+	@test -n "$(ASSIGNMENT)" || { echo "usage: make report ASSIGNMENT=<assignment>"; exit 1; }
+	$(BIN)/python -m course_tools.report $(ASSIGNMENT) --course $(CURDIR) $(REPORT_ARGS)
 
 benchmark: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/run_all.py

@@ -22,6 +22,11 @@ EXCHANGE_ROOT = os.environ.get("NBGRADER_EXCHANGE_ROOT") or os.path.join(COURSE_
 c.Exchange.root = EXCHANGE_ROOT
 c.Exchange.path_includes_course = True
 
+# nbgrader's own list, and the grading sidecar (course_tools.grading_record): generate_feedback
+# copies every other file of the autograded folder into the student's feedback.
+c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback",
+                            "*.grading.json"]
+
 # Every release notebook starts with the same instructions to the student.
 c.IncludeHeaderFooter.header = os.path.join(COURSE_ROOT, "source", "header.ipynb")
 
@@ -34,6 +39,8 @@ c.Execute.interrupt_on_timeout = True
 # decided again outside the student's kernel (course_tools.recheck), so that nothing a submission
 # does inside its kernel can turn a failing test into a pass. The rest is nbgrader's own list.
 c.Autograde.autograde_preprocessors = [
+    # Grading time per notebook, for the class report (course_tools.grading_record).
+    "course_tools.grading_record.StartGradingClock",
     "course_tools.sandbox.SandboxedExecute",
     "course_tools.recheck.RecheckOutsideKernel",
     "nbgrader.preprocessors.IgnorePattern",
@@ -47,6 +54,8 @@ c.Autograde.autograde_preprocessors = [
     # Reads (never runs) the solution code and flags suspicious code for a person: a gradebook
     # comment, a note in the feedback, the submission flagged in formgrader. Scores are untouched.
     "course_tools.static_scan.FlagSuspiciousCode",
+    # Writes <notebook>.grading.json beside the autograded notebook (never copied to feedback).
+    "course_tools.grading_record.RecordGradingTime",
 ]
 c.SandboxedExecute.notebook_timeout = 600
 c.SandboxedKernelManager.course_root = COURSE_ROOT

@@ -267,7 +267,7 @@ class Slot:
         self.index, self.ctx, self.args, self.log_dir = index, ctx, args, log_dir
         self.starts = 0
         self.process = self.conn = self.student = None
-        self.deadline = None
+        self.deadline = self.started = None
         self.ready = False
 
     def start(self) -> None:
@@ -295,7 +295,7 @@ class Slot:
             kill_tree(self.process.pid)
             self.process.join()
         self.conn.close()
-        self.process = self.conn = self.student = self.deadline = None
+        self.process = self.conn = self.student = self.deadline = self.started = None
         self.ready = False
 
     def log_tail(self, lines: int = 5) -> str:
@@ -318,6 +318,7 @@ class Outcome:
     errors: list[str] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)
     detail: str = ""  # full nbgrader error and log, for students that could not be graded
+    seconds: float | None = None  # wall time from handing the student to a worker to its end
 
 
 def condense(result: dict, width: int = 200) -> str:
@@ -488,6 +489,7 @@ def _grade(assignment, root, workers, db_url, timeout_per_notebook, overrides, p
     submitted = Path(coursedir.root) / coursedir.submitted_directory
     release_folder = Path(coursedir.format_path(coursedir.release_directory, ".", assignment))
     outcomes = {s: Outcome(s) for s in students}
+    started = time.monotonic()
     progress = Progress(len(students), progress_stream)
     with tempfile.TemporaryDirectory(prefix="grade-staging-") as scratch:
         scratch = Path(scratch)
@@ -513,7 +515,19 @@ def _grade(assignment, root, workers, db_url, timeout_per_notebook, overrides, p
         finally:
             progress.close()
     read_scores(coursedir, assignment, outcomes)
+    record_batch(coursedir, assignment, outcomes, time.monotonic() - started)
     return [outcomes[s] for s in students]
+
+
+def record_batch(coursedir, assignment: str, outcomes: dict[str, Outcome], seconds: float) -> None:
+    """What the batch knows of each student and nbgrader does not (wall time, timeout, stand-in
+    notebook, dead worker), for the class report: ``autograded/<assignment>.batch.json``."""
+    from course_tools.grading_record import write_batch_record
+
+    write_batch_record(Path(coursedir.root) / coursedir.autograded_directory, assignment,
+                       {o.student: {"graded": o.graded, "faults": list(o.errors),
+                                    "seconds": None if o.seconds is None else round(o.seconds, 3)}
+                        for o in outcomes.values()}, seconds)
 
 
 class Batch:
@@ -550,7 +564,8 @@ class Batch:
                 student, staged = self.queue.pop()
                 slot.conn.send((self.assignment, student, staged))
                 slot.student = student
-                slot.deadline = time.monotonic() + self.limit if self.limit else None
+                slot.started = time.monotonic()
+                slot.deadline = slot.started + self.limit if self.limit else None
 
     def time_left(self) -> float | None:
         deadlines = [s.deadline for s in self.slots if s.deadline is not None]
@@ -567,12 +582,17 @@ class Batch:
             return
         _, student, result = message
         outcome = self.outcomes[student]
+        outcome.seconds = self.elapsed(slot)
         outcome.graded = bool(result.get("success"))
         if not outcome.graded:
             outcome.errors.append(condense(result))
             outcome.detail = failure_detail(result)
-        slot.student = slot.deadline = None
+        slot.student = slot.deadline = slot.started = None
         self.progress.advance(f"{student}: {'graded' if outcome.graded else 'failed'}")
+
+    @staticmethod
+    def elapsed(slot: Slot) -> float | None:
+        return time.monotonic() - slot.started if slot.started is not None else None
 
     def expire(self) -> None:
         now = time.monotonic()
@@ -589,16 +609,18 @@ class Batch:
     def worker_died(self, slot: Slot) -> None:
         slot.process.join(timeout=5)
         code, tail, student = slot.process.exitcode, slot.log_tail(), slot.student
+        seconds = self.elapsed(slot)
         if student is None:
             raise RuntimeError(f"a grading worker could not start (exit code {code}):\n{tail}")
         self.replace(slot)
         outcome = self.outcomes[student]
+        outcome.seconds = seconds
         outcome.errors.append(f"the grading process died (exit code {code})")
         outcome.detail = tail
         self.progress.advance(f"{student}: failed")
 
     def timed_out(self, slot: Slot) -> None:
-        student = slot.student
+        student, seconds = slot.student, self.elapsed(slot)
         self.replace(slot)
         # Like nbgrader after a failure: no half-written autograded folder is left behind.
         partial = Path(self.coursedir.format_path(self.coursedir.autograded_directory, student,
@@ -608,6 +630,7 @@ class Batch:
         record_zero(self.coursedir, self.assignment, student)
         outcome = self.outcomes[student]
         outcome.graded = True
+        outcome.seconds = seconds
         outcome.errors.append(f"timed out after {self.limit:g} s: grading was stopped, 0 points")
         self.progress.advance(f"{student}: timed out")
 

@@ -19,7 +19,8 @@ Usage::
                                                  [--threshold T] [--out DIR]
 
 The summary goes to standard output, copydetect's HTML report (the matching code highlighted) to
-``--out`` (default ``<course>/reports/similarity/<assignment>/report.html``). A notebook that
+``--out`` (default ``<course>/reports/similarity/<assignment>/report.html``), and the pairs to
+``pairs.csv`` beside it (the class report, ``course_tools.report``, reads them). A notebook that
 cannot be read is skipped with a warning naming the student; a missing assignment or one without
 submissions exits with status 2.
 """
@@ -304,6 +305,22 @@ def format_summary(pairs: list[Pair], assignment: str, threshold: float) -> str:
     return "\n".join(lines)
 
 
+PAIRS_CSV = "pairs.csv"
+PAIRS_HEADER = ["student", "other", "similarity", "student_share", "other_share",
+                "matching_chars"]
+
+
+def write_pairs(pairs: list[Pair], path: Path) -> None:
+    """The pairs as CSV, one row each, highest similarity first."""
+    import csv
+
+    with Path(path).open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(PAIRS_HEADER)
+        writer.writerows([p.student, p.other, p.similarity, p.student_share, p.other_share,
+                          p.matching_chars] for p in pairs)
+
+
 def _threshold(text: str) -> float:
     try:
         return _check_threshold(float(text))
@@ -345,6 +362,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             warnings.showwarning(warning.message, warning.category, warning.filename,
                                  warning.lineno)
+    write_pairs(pairs, out / PAIRS_CSV)
     print(format_summary(pairs, args.assignment, args.threshold))
     print(f"\nHTML report (matching code highlighted): {report}")
     return 0

@@ -19,7 +19,8 @@ import pytest
 
 from course_tools.generate import tool_environment
 
-from ..assignments.material import ASSIGNMENTS, SPECIMEN, Assignment, primary
+from ..assignments import material
+from ..assignments.material import ASSIGNMENTS, SPECIMEN, Assignment, answers_of, primary
 from ..conftest import course_copy, grading_overrides
 
 pytestmark = pytest.mark.slow
@@ -29,6 +30,9 @@ CELL_TIMEOUT = 8
 # (assignment, fixture) pairs, for parametrized tests.
 CASES = [(a, spec) for a in ASSIGNMENTS for spec in a.fixtures]
 CASE_IDS = [f"{a.name}:{spec['student']}" for a, spec in CASES]
+#: Cheats of the red-team corpus that join every fixture batch (as ``cheat_<name>``), so that the
+#: batch holds submissions the static scan flags (the class report lists them).
+FLAGGED_CHEATS = ("builtins_abs_returns_zero", "test_helper_rebound_in_the_namespace")
 
 
 # The grading machinery's own tests (static scan, zygote, similarity report) use assignment 01's
@@ -76,9 +80,22 @@ def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def flagged_cheats(assignment: Assignment) -> dict[str, dict]:
+    """student -> the cheat of ``FLAGGED_CHEATS``, moved onto the assignment's cells."""
+    from ..grading.test_red_team import CORPUS_CHEATS, retarget
+
+    chosen = [c for c in CORPUS_CHEATS if c["name"] in FLAGGED_CHEATS]
+    assert len(chosen) == len(FLAGGED_CHEATS), "a cheat of FLAGGED_CHEATS left the corpus"
+    moved, _ = retarget(chosen, [], assignment)
+    return {f"cheat_{c['name']}": c for c in moved}
+
+
 def grade_fixtures(assignment: Assignment, generated_course: Path, target: Path,
                    parallel: bool | None = None) -> dict:
     """Autograde, generate_feedback and export of one assignment's fixtures in a course copy.
+
+    The batch also holds the cheats of ``FLAGGED_CHEATS`` (``graded["cheats"]``; they are not
+    among ``graded["students"]``, the fixture submissions).
 
     The primary assignment is graded by one serial ``nbgrader autograde`` (the parallel grader's
     comparison reads that batch); the others, to keep the suite fast as the course grows, by
@@ -99,6 +116,15 @@ def grade_fixtures(assignment: Assignment, generated_course: Path, target: Path,
         path = folder / f"{notebook}.ipynb"
         nbformat.write(assignment.build(spec, release_nb, source_nb), path)
         digests[path] = digest(path)
+    cheats = flagged_cheats(assignment)
+    for student, cheat in cheats.items():
+        folder = course / "submitted" / student / name
+        folder.mkdir(parents=True)
+        path = folder / f"{notebook}.ipynb"
+        nbformat.write(material.build_submission(release_nb, answers_of(source_nb),
+                                                 dict(cheat["wrong"]), cheat.get("trick", {})),
+                       path)
+        digests[path] = digest(path)
     if parallel:
         autograde = subprocess.run(
             [sys.executable, "-m", "course_tools.parallel_grade", name, f"--course={course}",
@@ -111,7 +137,8 @@ def grade_fixtures(assignment: Assignment, generated_course: Path, target: Path,
     export = nbgrader(course, "export", f"--to={course / 'grades.csv'}")
     return dict(course=course, autograde=autograde, feedback=feedback, export=export,
                 digests=digests, source=assignment.read("source", course),
-                assignment=assignment, students=[s["student"] for s in assignment.fixtures])
+                assignment=assignment, students=[s["student"] for s in assignment.fixtures],
+                cheats=cheats)
 
 
 def feedback_page(graded: dict, student: str) -> Path:
@@ -257,7 +284,7 @@ def test_export_agrees_with_the_gradebook(fixture_batches, assignment):
     graded = fixture_batches(assignment)
     rows = list(csv.DictReader((graded["course"] / "grades.csv").open()))
     by_student = {r["student_id"]: r for r in rows if r["assignment"] == assignment.name}
-    assert set(by_student) == set(graded["students"])
+    assert set(by_student) == set(graded["students"]) | set(graded["cheats"])
     for student in graded["students"]:
         grades = grades_of(graded, student)
         total = sum(score for score, _, _ in grades.values())

@@ -59,7 +59,8 @@ What to look for
 - [F4] Momentum adds up the steps that agree (along ``x``) and cancels those that alternate
   (across the valley): at the same rate it ends orders of magnitude lower. On Rosenbrock's
   function it is the one that follows the curved valley to the minimum; from ``(1.5, −0.5)``
-  its speed carries it out of the view for a while.
+  its speed carries it out of the view at step 7, and at the default rate it diverges
+  (``|w| > 1e6`` at step 15).
 - [F3] Adagrad divides each coordinate by the root of its summed squared gradients: the steep
   and the flat direction get steps of the same size at once, but the sum only grows, so its
   steps shrink like ``1/√t`` and it stalls on a long way (Rosenbrock's valley).

@@ -112,6 +112,11 @@ class Mistake:
         reproduces the whole outcome: inf and NaN at the same places (with the same signs),
         the same finite values elsewhere, in every output. Without ``returns`` it is the
         function's general stability hint, shown only when no specific one is recognised.
+    recognises
+        ``recognises(args, kwargs, received, expected) -> bool``, a test on the received and
+        the expected outputs (float arrays) of a call whose value is wrong, for a mistake whose
+        result cannot be reproduced (an order drawn from another random generator): a general
+        hint, shown only when no mistake's ``returns`` is recognised.
     """
 
     name: str
@@ -121,6 +126,7 @@ class Mistake:
     message_contains: str = ""
     warns: bool = False
     mutates: bool = False
+    recognises: Callable | None = None
 
     @property
     def variants(self) -> tuple:
@@ -220,6 +226,38 @@ def _quiet_call(func, args, kwargs):
         return None
 
 
+def _quietly_true(test: Callable, *args) -> bool:
+    """``test(*args)``, False if it raises (a recogniser need not handle every input)."""
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            return bool(test(*args))
+    except Exception:
+        return False
+
+
+#: An argument larger than this (in elements) is shown by its shape in a call's description.
+LARGE_ARRAY = 100
+
+
+def _describe_argument(a) -> str:
+    """An argument as a call's description shows it: small arrays and numbers in full, a large
+    array (more than ``LARGE_ARRAY`` elements) as ``array (60, 64)``, a dict, list or tuple that
+    holds any array by its arrays' shapes (``{'W1': array (64, 8), ...}``)."""
+    if isinstance(a, np.ndarray) and a.size > LARGE_ARRAY:
+        return f"array {a.shape}"
+    if isinstance(a, dict) and any(isinstance(v, np.ndarray) for v in a.values()):
+        return "{" + ", ".join(f"{k!r}: {_shape_of(v)}" for k, v in a.items()) + "}"
+    if isinstance(a, (list, tuple)) and any(isinstance(v, np.ndarray) for v in a):
+        inner = ", ".join(_shape_of(v) for v in a)
+        return f"[{inner}]" if isinstance(a, list) else f"({inner}{',' if len(a) == 1 else ''})"
+    return format_array(a)
+
+
+def _shape_of(v) -> str:
+    return f"array {v.shape}" if isinstance(v, np.ndarray) else _describe_argument(v)
+
+
 def format_array(a, precision: int = 4) -> str:
     """A short, readable rendering of an array or a number for messages."""
     if callable(a) and not isinstance(a, np.ndarray):
@@ -240,8 +278,8 @@ def _describe_call(name: str, args: tuple, kwargs: dict, arg_names: Sequence[str
     shown = []
     for i, a in enumerate(args):
         label = arg_names[i] + "=" if arg_names and i < len(arg_names) else ""
-        shown.append(label + format_array(a))
-    shown += [f"{k}={format_array(v)}" for k, v in kwargs.items()]
+        shown.append(label + _describe_argument(a))
+    shown += [f"{k}={_describe_argument(v)}" for k, v in kwargs.items()]
     if " " in name:  # a description ("Value on a - b"), not a function's name
         return f"{name}, with " + ", ".join(shown)
     return f"{name}(" + ", ".join(shown) + ")"
@@ -495,6 +533,9 @@ def check_function(func: Callable, args: tuple, expected, *, kwargs: dict | None
         else:
             hints = _unambiguous(_hints(mistakes, lambda m: bool(failing) and m.recognise_value(
                 outcome, failing, received, rtol, atol, exp_parts)))
+            if not hints and failing:
+                hints = _hints(mistakes, lambda m: m.recognises is not None and _quietly_true(
+                    m.recognises, outcome.args, kwargs, received, exp_parts))
         _fail(lines, hints)
 
 

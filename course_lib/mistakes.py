@@ -2292,8 +2292,9 @@ def _float(a):
     return np.array(a, dtype=float)
 
 
-def _gd(sign=1.0, keep_start=True, stale=False):
-    """gradient_descent with one change: the step's sign, x0 left out, the gradient at x0."""
+def _gd(sign=1.0, keep_start=True, stale=False, aliased=False):
+    """gradient_descent with one change: the step's sign, x0 left out, the gradient at x0, or
+    one array appended at every step (and changed in place), so that every row is the last."""
     def gradient_descent(grad_fn, x0, lr, num_steps):
         x = _float(x0)
         g0 = _float(grad_fn(x.copy()))
@@ -2302,6 +2303,8 @@ def _gd(sign=1.0, keep_start=True, stale=False):
             g = g0 if stale else _float(grad_fn(x.copy()))
             x = x - sign * lr * g
             points.append(x.copy())
+        if aliased:
+            points = [points[-1]] * len(points)
         return np.array(points).reshape((len(points),) + np.shape(x0))
     return gradient_descent
 
@@ -2322,8 +2325,9 @@ def _batches(shuffle=True, drop_last=False, per_batch=False, apart=False):
 
 def _sweep(loss=lambda c, x: 0.5 * c * x * x, grad=lambda c, x: c * x, check=True,
            keep_start=True):
-    """learning_rate_sweep with one change: the loss, the gradient, no divergence check, or
-    the starting loss left out."""
+    """learning_rate_sweep with one change: the loss, the gradient, no divergence check, the
+    check on the loss (``check="loss"``: loss > 1e100 instead of |x| > 1e100), or the starting
+    loss left out."""
     def learning_rate_sweep(lrs, *, num_steps=30, curvature=1.0, x0=1.0):
         rows = []
         for lr in lrs:
@@ -2331,7 +2335,9 @@ def _sweep(loss=lambda c, x: 0.5 * c * x * x, grad=lambda c, x: c * x, check=Tru
             row = [loss(curvature, x)]
             for _ in range(num_steps):
                 x = np.float64(x) - lr * grad(curvature, np.float64(x))
-                if check and abs(x) > 1e100:
+                if check == "loss" and loss(curvature, x) > 1e100:
+                    break
+                if check is True and abs(x) > 1e100:
                     break
                 row.append(loss(curvature, x))
             row += [np.inf] * (num_steps + 1 - len(row))
@@ -2358,6 +2364,11 @@ def _momentum(form="torch"):
         if form == "dampened":
             v_new = momentum * v + (1.0 - momentum) * dw
             return w - lr * v_new, v_new
+        if form == "no momentum factor":  # the notes' shorthand taken literally
+            v_new = v + dw
+            return w - lr * v_new, v_new
+        if form == "old velocity":
+            return w - lr * v, momentum * v + dw
         v_new = momentum * v + dw
         return w - lr * v_new, v_new
     return momentum_update
@@ -2394,7 +2405,8 @@ def _rmsprop(swapped=False, summed=False, **change):
     return rmsprop_update
 
 
-def _adam(correct=True, shift=0, eps_inside=False, root=True, plain_m=False, swapped=False):
+def _adam(correct=True, shift=0, eps_inside=False, root=True, plain_m=False, swapped=False,
+          corrected_state=False):
     def adam_update(w, dw, m, v, t, lr, beta1=0.9, beta2=0.999, eps=1e-8):
         w, dw, m, v = _float(w), _float(dw), _float(m), _float(v)
         b1, b2 = (beta2, beta1) if swapped else (beta1, beta2)
@@ -2408,6 +2420,8 @@ def _adam(correct=True, shift=0, eps_inside=False, root=True, plain_m=False, swa
             den = np.sqrt(v_hat + eps)
         else:
             den = (np.sqrt(v_hat) if root else v_hat) + eps
+        if corrected_state:
+            return w - lr * m_hat / den, m_hat, v_hat
         return w - lr * m_hat / den, m_new, v_new
     return adam_update
 
@@ -2451,7 +2465,7 @@ def _net05(X, y, params, activation):
 
 
 def _train05(reset_per_epoch=False, t_from_zero=False, t_per_parameter=False,
-             rng_per_epoch=False, last_batch=False):
+             rng_per_epoch=False, last_batch=False, t_per_epoch=False, reset_per_batch=False):
     """train_network of assignment 05 with one change to the loop."""
     def train_network(params, X, y, activation, optimizer, lr, batch_size, num_epochs, seed):
         params = {k: _float(v) for k, v in params.items()}
@@ -2465,11 +2479,15 @@ def _train05(reset_per_epoch=False, t_from_zero=False, t_per_parameter=False,
         for _ in range(num_epochs):
             if reset_per_epoch:
                 states, t = fresh(), 0
+            if t_per_epoch:
+                t = 0
             if rng_per_epoch:
                 rng = np.random.default_rng(seed)
             order = rng.permutation(len(X))
             for start in range(0, len(X), batch_size):
                 batch = order[start:start + batch_size]
+                if reset_per_batch:
+                    states = fresh()
                 loss, grads, _ = _net05(X[batch], y[batch], params, activation)
                 if not t_per_parameter:
                     t += 1
@@ -2486,14 +2504,43 @@ def _train05(reset_per_epoch=False, t_from_zero=False, t_per_parameter=False,
     return train_network
 
 
-_OVERFLOW_HINT = ("a diverging run grows geometrically and overflows after a few hundred steps "
+def _paired_epochs_in_another_order(args, kwargs, received, expected) -> bool:
+    """epochs_check's outputs (X rows, y rows, batch sizes) of an iterator that visits every
+    sample once per epoch, with its own label, in batches of the expected sizes, in an order
+    that is not the expected one."""
+    X, y = np.asarray(args[0], dtype=float), np.asarray(args[1], dtype=float)
+    x_rows, y_rows, sizes = received
+    n = len(X)
+    if (n == 0 or sizes.shape != np.shape(expected[2]) or not np.array_equal(sizes, expected[2])
+            or len(x_rows) != len(y_rows) or len(x_rows) % n):
+        return False
+    flat = X.reshape(n, -1)
+    for epoch in range(len(x_rows) // n):
+        rows = x_rows[epoch * n:(epoch + 1) * n].reshape(n, -1)
+        if rows.shape != flat.shape:
+            return False
+        idx = []
+        for row in rows:  # the sample each row is (the first of equal rows)
+            hits = np.flatnonzero(np.all(flat == row, axis=1))
+            if hits.size == 0:
+                return False
+            idx.append(hits[0])
+        labels = y_rows[epoch * n:(epoch + 1) * n]
+        if not np.array_equal(labels, y[idx]) or np.unique(np.c_[rows, labels], axis=0).shape[0] \
+                != np.unique(np.c_[flat, y], axis=0).shape[0]:
+            return False
+    return not np.array_equal(y_rows, expected[1])
+
+
+_OVERFLOW_HINT = ("a diverging run grows geometrically and soon overflows float64 "
                   "(or gives inf or NaN where a finite loss is expected): stop it at the right "
                   "step, once |x_t| exceeds 1e100 (test x, not the loss); losses[i, t] and every "
                   "later loss of that run are inf, and no further step is computed.")
 
-_NOT_RETURNED = ("update the state into a new array and return it beside the parameter; "
-                 "`+=`, `*=` and `out=` on the caller's array change it in place, and the "
-                 "caller, who keeps the state, never sees a state that is only changed in place.")
+def _not_returned(example: str) -> str:
+    return ("`+=`, `*=` and `out=` write into the caller's array, which the update rules' "
+            "contract forbids (no input may be modified): build the new state as a new array, "
+            f"{example}, and return it beside the new parameter.")
 
 OPTIMIZATION: dict[str, tuple[Mistake, ...]] = {
     # [D10]
@@ -2526,6 +2573,12 @@ OPTIMIZATION: dict[str, tuple[Mistake, ...]] = {
                 "x = np.asarray(x0) is the caller's array itself, and x -= ... then changes x0; "
                 "start from a copy, x = np.array(x0, dtype=float), and build new arrays.",
                 mutates=True),
+        Mistake("every point the same array",
+                "every row of your trajectory is the last point: x -= ... changes the one array "
+                "x in place, and the list holds that same array at every position; append a "
+                "copy, points.append(x.copy()), or take the step as a new array, "
+                "x = x - lr * grad_fn(x).",
+                returns=_gd(aliased=True)),
     ),
     # [F1]
     "iterate_minibatches": (
@@ -2547,6 +2600,12 @@ OPTIMIZATION: dict[str, tuple[Mistake, ...]] = {
                 "X and y must be shuffled by the same order, X[idx] and y[idx] with one idx; "
                 "two permutations pair samples with the wrong labels.",
                 returns=epochs_check(_batches(apart=True))),
+        Mistake("an order not drawn from the given rng",
+                "every sample appears once per epoch and X and y stay paired, but the order is "
+                "not the given generator's: draw it as order = rng.permutation(N) from the rng "
+                "argument, once per epoch, not from np.random or a generator of your own "
+                "(np.random.default_rng(...) inside the function repeats one order every epoch).",
+                recognises=_paired_epochs_in_another_order),
     ),
     # [F2]
     "learning_rate_sweep": (
@@ -2555,6 +2614,11 @@ OPTIMIZATION: dict[str, tuple[Mistake, ...]] = {
                 "1e100 (test x, not the loss), losses[i, t] and every later loss of that run "
                 "are inf and no further step is taken.",
                 returns=_sweep(check=False)),
+        Mistake("the loss tested against 1e100",
+                "the test is on the point, |x_t| > 1e100, not on the loss: the loss "
+                "curvature / 2 * x_t**2 passes 1e100 many steps earlier (about half as many), so "
+                "your losses turn inf too soon; nothing overflows before |x_t| passes 1e100.",
+                returns=_sweep(check="loss"), warns=True),
         Mistake("overflow in a diverging run",
                 _OVERFLOW_HINT, warns=True),
         Mistake("OverflowError in a diverging run",
@@ -2596,8 +2660,18 @@ OPTIMIZATION: dict[str, tuple[Mistake, ...]] = {
                 "v = momentum * v + dw: the gradient enters whole (PyTorch's dampening = 0); "
                 "(1 - momentum) * dw is an average, as Adam's m is.",
                 returns=_momentum("dampened")),
+        Mistake("the momentum factor left out",
+                "the old velocity is multiplied by the momentum, v = momentum * v + dw; v + dw "
+                "never forgets a gradient (the notes' shorthand \"Movement = -dL/dw + "
+                "Momentum\" leaves the factor unwritten, but it is meant).",
+                returns=_momentum("no momentum factor")),
+        Mistake("the step with the old velocity",
+                "update the velocity first, v = momentum * v + dw, then step with the new one, "
+                "w - lr * v; a step with the velocity you were given lags one step behind (the "
+                "first step, from v = 0, does not move at all).",
+                returns=_momentum("old velocity")),
         Mistake("the state changed in place", "v *= momentum or v += dw changes the caller's "
-                "velocity; " + _NOT_RETURNED, mutates=True),
+                "velocity; " + _not_returned("v_new = momentum * v + dw"), mutates=True),
     ),
     # [F3]
     "adagrad_update": (
@@ -2618,7 +2692,7 @@ OPTIMIZATION: dict[str, tuple[Mistake, ...]] = {
                 "over every gradient so far, the current one included.",
                 returns=_adagrad(old=True)),
         Mistake("the state changed in place", "cache += dw**2 changes the caller's cache; "
-                + _NOT_RETURNED, mutates=True),
+                + _not_returned("cache_new = cache + dw**2"), mutates=True),
     ),
     # [F5]
     "rmsprop_update": (
@@ -2637,8 +2711,15 @@ OPTIMIZATION: dict[str, tuple[Mistake, ...]] = {
                 "RMSprop keeps a decaying average, alpha * cache + (1 - alpha) * dw**2, not "
                 "Adagrad's growing sum cache + dw**2.",
                 returns=_rmsprop(summed=True)),
+        Mistake("the old cache in the step",
+                "update the average first, then divide by its root: cache = alpha * cache + "
+                "(1 - alpha) * dw**2, and the step lr * dw / (sqrt(cache) + eps) with that new "
+                "cache; the cache you were given leaves out the current gradient (at the first "
+                "step it is 0, and the step is lr * dw / eps).",
+                returns=_rmsprop(old=True)),
         Mistake("the state changed in place", "cache *= alpha or cache += ... changes the "
-                "caller's cache; " + _NOT_RETURNED, mutates=True),
+                "caller's cache; " + _not_returned("cache_new = alpha * cache + (1 - alpha) * dw**2"),
+                mutates=True),
     ),
     # [F6]
     "adam_update": (
@@ -2667,8 +2748,13 @@ OPTIMIZATION: dict[str, tuple[Mistake, ...]] = {
                 "beta1 (0.9) belongs to m, the mean of the gradients; beta2 (0.999) to v, the "
                 "mean of their squares.",
                 returns=_adam(swapped=True)),
+        Mistake("the corrected moments returned as the state",
+                "m_hat and v_hat are for this step only: return the uncorrected m and v, which "
+                "the next step decays and corrects again with its own t; a corrected state is "
+                "corrected twice.",
+                returns=_adam(corrected_state=True)),
         Mistake("the state changed in place", "m *= beta1 or v += ... changes the caller's "
-                "moments; " + _NOT_RETURNED, mutates=True),
+                "moments; " + _not_returned("m_new = beta1 * m + (1 - beta1) * dw"), mutates=True),
     ),
     # [F1, F3-F6]
     "train_network": (
@@ -2694,6 +2780,16 @@ OPTIMIZATION: dict[str, tuple[Mistake, ...]] = {
                 "after each epoch record the loss and the accuracy on all of (X, y), not the "
                 "loss of the epoch's last mini-batch.",
                 returns=_train05(last_batch=True)),
+        Mistake("Adam's t restarted every epoch",
+                "t counts every batch of the whole training, 1, 2, ... across epochs, as the "
+                "states carry on; with t back at 1 at each epoch Adam's bias correction divides "
+                "states that are no longer small by 1 - beta**t again.",
+                returns=_train05(t_per_epoch=True)),
+        Mistake("the state made anew for every batch",
+                "create each parameter's state once, before the epochs, and pass back the state "
+                "the rule returned: made anew (zeros) at every batch, momentum and RMSprop "
+                "forget every earlier gradient and Adam's moments always start at zero.",
+                returns=_train05(reset_per_batch=True)),
     ),
 }
 

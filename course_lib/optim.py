@@ -765,7 +765,8 @@ def learning_rate_sweep(lrs, *, num_steps=30, curvature=1.0, x0=1.0):
 
     Notes
     -----
-    A diverging run grows geometrically and would overflow float64 after a few hundred steps;
+    A diverging run grows geometrically and soon overflows float64 (for lr = 0.3 on a curvature
+    of 100 from x0 = -2, its loss at step 105);
     once ``|x|`` exceeds 1e100 the run stops and the remaining losses are ``inf``, so that no
     overflow happens and a plot shows the divergence as a line leaving the axes.
     """

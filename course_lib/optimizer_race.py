@@ -37,11 +37,14 @@ What it computes, and whose code runs
   gradient's size. No one factor makes the two kinds equal on every surface; 10 lets all five
   make progress at each surface's default rate. The legend prints the rate each optimizer
   actually ran with.
-- A run stops at the first step whose ``w`` leaves the view or is not finite (NaN or inf): the
-  legend says "diverged at step t" and why, and its path is drawn to the edge of the view (or to
-  its last finite point) and ends in a cross. Leaving the view means the rate is too large for
-  that optimizer [F2]; no gradient is computed outside the view, so no overflow and no warning
-  follows. Losses below ``LOSS_FLOOR`` (1e-12) are drawn at it.
+- A run may leave the view and go on: the path is drawn clipped at the edge of the view, and the
+  legend adds "left the view at step t", whether or not the run comes back. A run stops only
+  when it blows up: at the first step whose ``w`` is not finite (NaN or inf) or has a
+  coordinate beyond ``DIVERGENCE_BOUND`` (1e6) in size, or whose loss is not finite. Then the
+  legend says "diverged at step t" and why, and the path ends in a cross at its last point
+  that can be drawn (or at the edge of the view). Below the bound no surface's gradient or loss
+  overflows, so a diverging run gives no warning. Losses below ``LOSS_FLOOR`` (1e-12) are drawn
+  at it.
 - Choosing a surface sets the start to that surface's first start and the learning rate to its
   default (``Surface.lr``); the other controls keep their values.
 
@@ -50,10 +53,14 @@ What to look for
 - [D10], [F2] SGD on the quadratic: the steep direction ``y`` (curvature 100) overshoots and
   zig-zags across the valley while the flat direction ``x`` (curvature 1) crawls, each step
   multiplying ``x`` by ``1 − lr``. Above ``lr = 2/100`` the zig-zag grows and the run diverges.
+  From ``y = 1`` the first step of SGD and of momentum goes to ``y = 1 − 100 lr``, out of the
+  view (``|y| <= 2``) once ``lr > 0.03``; momentum comes back and converges up to about
+  ``lr = 0.039``, where it too diverges.
 - [F4] Momentum adds up the steps that agree (along ``x``) and cancels those that alternate
   (across the valley): at the same rate it ends orders of magnitude lower. On Rosenbrock's
   function it is the one that follows the curved valley to the minimum; from ``(1.5, −0.5)``
-  its speed carries it out of the view.
+  its speed carries it out of the view at step 7, and at the default rate it diverges
+  (``|w| > 1e6`` at step 15).
 - [F3] Adagrad divides each coordinate by the root of its summed squared gradients: the steep
   and the flat direction get steps of the same size at once, but the sum only grows, so its
   steps shrink like ``1/√t`` and it stalls on a long way (Rosenbrock's valley).
@@ -101,7 +108,7 @@ from .widgets import (Explorer, StudentFunctionError, _fix_label_positions, _key
                       call_student)
 
 __all__ = ["OptimizerRace", "Surface", "SURFACES", "OPTIMIZERS", "LR_MULTIPLIERS",
-           "MAX_STEPS"]
+           "MAX_STEPS", "DIVERGENCE_BOUND", "LOSS_FLOOR"]
 
 #: The optimizers, in the order of the constructor's arguments and of the legend.
 OPTIMIZERS = ("sgd", "momentum", "adagrad", "rmsprop", "adam")
@@ -124,6 +131,8 @@ BETA1_RANGE = (0.0, 0.99, 0.01)
 BETA2_RANGE = (0.9, 0.9999, 0.0001)
 #: Losses ``f − min f`` below this are drawn at it on the log scale.
 LOSS_FLOOR = 1e-12
+#: A run has diverged, and stops, once a coordinate of ``w`` is larger than this in size.
+DIVERGENCE_BOUND = 1e6
 GRID_POINTS = 200  # per side of the grid of the contours
 PATH_RECT = (0.055, 0.13, 0.40, 0.74)  # the path panel, in figure coordinates
 
@@ -168,7 +177,8 @@ class Surface:
     minima : tuple of (float, float)
         Where ``f`` has its minimum.
     view : ((float, float), (float, float))
-        ``((x_low, x_high), (y_low, y_high))``: what is drawn; a run stops when it leaves it.
+        ``((x_low, x_high), (y_low, y_high))``: what is drawn; a run that leaves it goes on,
+        drawn clipped at its edge.
     starts : tuple of (float, float)
         The starts offered, the first the default.
     lr : float
@@ -231,7 +241,8 @@ def _start_label(start: tuple[float, float]) -> str:
 
 
 #: Why a run stopped, as the legend says it (short: the legend's column is narrow).
-_REASONS = {"left the view": "out of view", "w is not finite": "w not finite"}
+_REASONS = {"too large": f"|w| > {DIVERGENCE_BOUND:.0e}".replace("e+0", "e"),
+            "w is not finite": "w not finite", "loss is not finite": "loss not finite"}
 
 
 @dataclass
@@ -240,8 +251,9 @@ class _Run:
 
     points: np.ndarray           # (k + 1, 2)
     losses: np.ndarray           # (k + 1,)
-    stopped_at: int | None       # the step that left the view or was not finite
-    reason: str | None           # a key of _REASONS
+    stopped_at: int | None       # the step that blew up (a key of _REASONS says how)
+    reason: str | None
+    left_view_at: int | None     # the first step outside the view, within these steps
 
 
 class _Trace:
@@ -258,20 +270,23 @@ class _Trace:
         self.points[0] = start
         self.w = self.points[0].copy()
         self.states = [np.zeros(2) for _ in range(num_states)]
-        self.steps = 0               # steps taken and kept in the view
+        self.steps = 0               # steps taken (and not blown up)
         self.stopped_at = self.reason = None
+        self.left_view_at = None     # the first step outside the view
 
     def run(self, surface: Surface, num_steps: int) -> _Run:
         """The first ``num_steps`` steps (fewer if the run stopped before)."""
         if self.stopped_at is not None and self.stopped_at <= num_steps:
-            count = self.stopped_at + (self.reason == "left the view")
+            count = self.stopped_at + (self.reason != "w is not finite")
             stopped_at, reason = self.stopped_at, self.reason
         else:
             count, stopped_at, reason = num_steps + 1, None, None
         points = self.points[:count].copy()
-        with np.errstate(over="ignore", invalid="ignore"):  # only at a point outside the view
+        with np.errstate(over="ignore", invalid="ignore"):  # only at a point beyond the bound
             losses = surface.f(points[:, 0], points[:, 1])
-        return _Run(points, losses, stopped_at, reason)
+        left = self.left_view_at
+        return _Run(points, losses, stopped_at, reason,
+                    left if left is not None and left < count else None)
 
 
 class OptimizerRace(Explorer):
@@ -312,14 +327,17 @@ class OptimizerRace(Explorer):
     learning_rates : dict of str to float
         The rate each shown optimizer ran with: ``lr · LR_MULTIPLIERS[name]``.
     trajectories : dict of str to ndarray, shape (k + 1, 2)
-        For each shown optimizer, ``w_0 = start, w_1, ..., w_k``; ``k = num_steps`` unless the
-        run diverged at step ``t``: then ``k = t`` if ``w_t`` is finite (the first point outside
-        the view), ``k = t − 1`` if not.
+        For each shown optimizer, ``w_0 = start, w_1, ..., w_k``, points outside the view
+        included; ``k = num_steps`` unless the run diverged at step ``t``: then ``k = t`` if
+        ``w_t`` is finite (the first point beyond ``DIVERGENCE_BOUND``), ``k = t − 1`` if not.
     losses : dict of str to ndarray, shape (k + 1,)
-        ``f`` at each point of the trajectory (``inf`` where it overflows, outside the view).
+        ``f`` at each point of the trajectory (``inf`` where it overflows, beyond the bound).
     diverged : dict of str to int or None
-        The step at which the run left the view or produced a non-finite ``w``; None if it
-        ran all its steps.
+        The step at which the run blew up: a ``w`` beyond ``DIVERGENCE_BOUND`` or not finite,
+        or a loss that is not finite; None if it ran all its steps.
+    left_view : dict of str to int or None
+        The first step whose ``w`` is outside the view (whether or not the run came back or
+        diverged later); None if it stayed in the view.
     status : dict of str to str
         The legend's sentence for each shown optimizer.
     ignored_settings : dict of str to tuple of str
@@ -499,6 +517,7 @@ class OptimizerRace(Explorer):
         self.trajectories = {name: run.points for name, run in runs.items()}
         self.losses = {name: run.losses for name, run in runs.items()}
         self.diverged = {name: run.stopped_at for name, run in runs.items()}
+        self.left_view = {name: run.left_view_at for name, run in runs.items()}
         self.status = {name: self._status(name, run, surface) for name, run in runs.items()}
         self._show_runs(surface, runs, num_steps)
 
@@ -521,7 +540,7 @@ class OptimizerRace(Explorer):
     # -- the steps of draw ----------------------------------------------------------------------
     def _clear_results(self) -> None:
         self.learning_rates = self.trajectories = self.losses = None
-        self.diverged = self.status = None
+        self.diverged = self.left_view = self.status = None
 
     def _race(self, name: str, key: str, start, lr: float, num_steps: int,
               settings: dict) -> _Run:
@@ -543,8 +562,8 @@ class OptimizerRace(Explorer):
     @staticmethod
     def _extend(trace: _Trace, name: str, call: Callable, surface: Surface, lr: float,
                 num_steps: int) -> None:
-        """Take the steps ``trace.steps + 1 .. num_steps`` with the student's rule; stop at the
-        first ``w`` outside the view or not finite."""
+        """Take the steps ``trace.steps + 1 .. num_steps`` with the student's rule; note the
+        first ``w`` outside the view, and stop at the first that blows up."""
         rule = RULES[name]
         outputs = ("w",) + rule.states if rule.states else None
         w, states = trace.w, trace.states
@@ -562,22 +581,30 @@ class OptimizerRace(Explorer):
                     f"{exc} (at step {t} of {LABELS[name]}; switch {LABELS[name]} off to "
                     "race the others)") from exc.__cause__
             x, y = w.tolist()
-            finite = math.isfinite(x) and math.isfinite(y)
-            if finite:
-                trace.points[t] = w
-            if not surface.contains(x, y):  # (NaN is not in the view either)
-                trace.stopped_at = t
-                trace.reason = "left the view" if finite else "w is not finite"
+            if not (math.isfinite(x) and math.isfinite(y)):
+                trace.stopped_at, trace.reason = t, "w is not finite"
+                break
+            trace.points[t] = w
+            if trace.left_view_at is None and not surface.contains(x, y):
+                trace.left_view_at = t
+            if max(abs(x), abs(y)) > DIVERGENCE_BOUND:
+                trace.stopped_at, trace.reason = t, "too large"
+                break
+            if not math.isfinite(float(surface.gap(x, y))):
+                trace.stopped_at, trace.reason = t, "loss is not finite"
                 break
             trace.w, trace.states, trace.steps = w, states, t
 
     def _status(self, name: str, run: _Run, surface: Surface) -> str:
-        """The legend's two lines (three if a control does not reach the function)."""
+        """The legend's two lines (one more if the run left the view, one more if a control
+        does not reach the function)."""
         words = f"{LABELS[name]}, lr {self.learning_rates[name]:.3g}\n"
         if run.stopped_at is not None:
             words += f"diverged at step {run.stopped_at}: {_REASONS[run.reason]}"
         else:
             words += f"f − min f = {float(surface.gap(*run.points[-1])):.2g}"
+        if run.left_view_at is not None and run.left_view_at != run.stopped_at:
+            words += f"\nleft the view at step {run.left_view_at}"
         ignored = self.ignored_settings[name]
         if ignored:
             words += f"\n(takes no {' or '.join(ignored)})"
@@ -606,15 +633,18 @@ class OptimizerRace(Explorer):
             if run is None:
                 continue
             points = run.points
-            if run.reason == "left the view":  # draw to the edge of the view, not beyond
-                points = points.copy()
-                points[-1] = _edge_point(points[-2], points[-1], surface.view)
+            if run.reason == "too large":  # the point beyond the bound is not drawn as it is
+                points = points[:-1] if not surface.contains(*points[-2]) else np.vstack(
+                    [points[:-1], _edge_point(points[-2], points[-1], surface.view)])
             gaps = np.maximum(surface.gap(points[:, 0], points[:, 1]), LOSS_FLOOR)
             marker = "x" if run.stopped_at is not None else "o"
+            # the axes clip the path at the edge of the view; its end is shown at the edge
+            (x_low, x_high), (y_low, y_high) = surface.view
+            end = [min(max(points[-1, 0], x_low), x_high), min(max(points[-1, 1], y_low), y_high)]
             self.paths[name].set_data(points[:, 0], points[:, 1])
-            self.path_ends[name].set_data(points[-1:, 0], points[-1:, 1])
+            self.path_ends[name].set_data([end[0]], [end[1]])
             self.path_ends[name].set_marker(marker)
-            steps = np.arange(points.shape[0])
+            steps = np.arange(gaps.shape[0])
             self.loss_lines[name].set_data(steps, gaps)
             self.loss_ends[name].set_data(steps[-1:], gaps[-1:])
             self.loss_ends[name].set_marker(marker if marker == "x" else "")
@@ -700,7 +730,7 @@ class _Picture(Artist):
 
 
 def _edge_point(inside: np.ndarray, outside: np.ndarray, view) -> np.ndarray:
-    """Where the segment from ``inside`` (in the view) to ``outside`` (finite, beyond it)
+    """Where the segment from ``inside`` (in the view) to ``outside`` (finite, far beyond it)
     crosses the edge of the view.
 
     Notes

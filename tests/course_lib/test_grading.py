@@ -439,3 +439,24 @@ def test_epochs_check_collects_the_batches_of_several_epochs_and_grades_an_itera
     with pytest.raises(AssertionError, match="should yield pairs"):
         check_function(epochs_check(lambda X, y, b, rng: [X]), (X, y, 4, np.random.default_rng(1)),
                        epochs_check(iterate_minibatches))
+
+
+def test_a_large_array_and_a_dict_of_arrays_are_described_by_their_shapes():
+    """A call on a network's parameters and a data set names their shapes, not their thousands of
+    values, before the values that differ; small arrays and numbers are shown in full."""
+    rng = np.random.default_rng(0)
+    params = {"W1": rng.normal(size=(64, 8)), "b1": np.zeros(8)}
+    data = rng.normal(size=(60, 64))
+
+    def train(params, X, lr, sizes, w=None):
+        return np.array([1.0, 2.0])
+
+    message = failure(train, (params, data, 0.1, [np.zeros(3)]), np.array([1.0, 3.0]),
+                      arg_names=["params", "X", "lr", "sizes"], kwargs={"w": np.array([0.5, -1.0])})
+    assert message.startswith("train(params={'W1': array (64, 8), 'b1': array (8,)}, "
+                              "X=array (60, 64), lr=0.1, sizes=[array (3,)], w=[ 0.5, -1. ]) is "
+                              "wrong:"), message
+    assert len(message) < 400, f"{len(message)} characters:\n{message}"
+    small = failure(lambda x: x + 1.0, (np.array([1.0, 2.0]),), np.array([1.0, 2.0]),
+                    arg_names=["x"])
+    assert small.startswith("<lambda>(x=[1., 2.]) is wrong:"), small

@@ -19,7 +19,8 @@ def test_an_unknown_assignment_is_named_with_the_known_ones():
 @pytest.mark.parametrize("assignment,fn,mistake", CASES,
                          ids=[f"{a}-{fn}-{m.name}" for a, fn, m in CASES])
 def test_every_mistake_is_recognisable_and_has_a_hint(assignment, fn, mistake):
-    ways = [mistake.returns is not None, mistake.raises is not None, mistake.warns, mistake.mutates]
+    ways = [mistake.returns is not None, mistake.raises is not None, mistake.warns, mistake.mutates,
+            mistake.recognises is not None]
     assert any(ways), f"{assignment} {fn} / {mistake.name}: no way to recognise it"
     assert mistake.hint.strip() and len(mistake.hint) > 30, f"{fn} / {mistake.name}: hint too short"
 

@@ -1,6 +1,7 @@
 """The optimizer race [D10], [F2]-[F6]: its paths are those of torch.optim on the same surfaces,
-step for step; the student's functions are the ones called (and their errors named); divergence
-stops a run without an exception or a warning; every control redraws.
+step for step; the student's functions are the ones called (and their errors named); a run that
+leaves the view goes on, and only a run that blows up stops, without an exception or a warning;
+every control redraws.
 
 The surfaces are written again here in torch, and torch's autograd gives their gradients, so the
 oracle shares no code with the explorer. Nothing is timed: ``benchmarks/bench_widgets.py``
@@ -14,7 +15,7 @@ import pytest
 import torch
 
 from course_lib import optim
-from course_lib.optimizer_race import OPTIMIZERS, SURFACES
+from course_lib.optimizer_race import DIVERGENCE_BOUND, OPTIMIZERS, SURFACES
 from course_lib.widgets import Explorer, OptimizerRace
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -183,16 +184,20 @@ def test_the_momentum_and_the_betas_reach_the_rules():
                          names=("momentum", "adam"))
 
 
-def test_a_run_that_leaves_the_view_is_torchs_up_to_the_point_outside():
+def test_a_run_that_leaves_the_view_goes_on_as_torchs_until_it_blows_up():
     """From (1.5, −0.5) momentum's speed carries it out of Rosenbrock's view: the explorer's run
-    and torch's agree until that step, and torch's point there is outside the view too."""
+    goes on outside the view, step for step torch's, until a coordinate passes the bound."""
     race = OptimizerRace(surface="rosenbrock", start=(1.5, -0.5))
-    step = race.diverged["momentum"]
-    assert step is not None and race.trajectories["momentum"].shape == (step + 1, 2), step
+    left, step = race.left_view["momentum"], race.diverged["momentum"]
+    assert left is not None and step is not None and left < step, (left, step)
+    assert race.trajectories["momentum"].shape == (step + 1, 2), step
     assert_matches_torch(race, "rosenbrock")
-    outside, _ = torch_run("momentum", "rosenbrock", (1.5, -0.5), 1e-3, step)
-    assert not SURFACES["rosenbrock"].contains(*outside[-1]), outside[-1]
-    assert all(SURFACES["rosenbrock"].contains(*p) for p in outside[:-1])
+    path, _ = torch_run("momentum", "rosenbrock", (1.5, -0.5), 1e-3, step)
+    surface = SURFACES["rosenbrock"]
+    assert not surface.contains(*path[left]) and all(surface.contains(*p) for p in path[:left])
+    assert np.abs(path[step]).max() > DIVERGENCE_BOUND >= np.abs(path[:step]).max()
+    assert race.status["momentum"].endswith(
+        f"diverged at step {step}: |w| > 1e6\nleft the view at step {left}"), race.status
 
 
 def test_a_longer_run_continues_the_kept_one_and_a_shorter_one_is_its_start():
@@ -269,8 +274,8 @@ def test_a_wrong_rule_gives_another_path():
     race = OptimizerRace(sgd_update=sgd_update, adam_update=adam_update, surface="rosenbrock",
                          num_steps=30)
     right = OptimizerRace(surface="rosenbrock", num_steps=30)
-    assert race.diverged["sgd"] is not None, "gradient ascent must leave the view"
-    assert race.status["sgd"].endswith("out of view"), race.status["sgd"]
+    assert race.left_view["sgd"] is not None, "gradient ascent must leave the view"
+    assert "left the view at step" in race.status["sgd"], race.status["sgd"]
     steps = race.trajectories["adam"].shape[0]
     assert not np.allclose(race.trajectories["adam"], right.trajectories["adam"][:steps]), (
         "Adam without bias correction must take other steps")
@@ -316,7 +321,8 @@ def test_a_broken_rule_is_named_in_the_figure_and_no_result_is_stale(case):
     name, rule, words = BROKEN[case]
     race = OptimizerRace(num_steps=5, **{f"{name}_update": rule})
     assert race.error is not None and words in race.error, race.error
-    for attribute in ("trajectories", "losses", "diverged", "status", "learning_rates"):
+    for attribute in ("trajectories", "losses", "diverged", "left_view", "status",
+                      "learning_rates"):
         assert getattr(race, attribute) is None, f"{attribute} must be None after an error"
     assert race._message.get_visible() and race._message.get_text().startswith(
         words[:30]), race._message.get_text()
@@ -345,25 +351,58 @@ def test_a_rule_that_fails_late_fails_when_the_run_gets_there():
 # ---------------------------------------------------------------------------------------------
 # Divergence
 # ---------------------------------------------------------------------------------------------
-def test_a_rate_too_large_stops_the_run_at_the_edge_without_a_warning():
+def test_a_rate_too_large_diverges_and_stops_at_the_bound_without_a_warning():
     """[F2] On the quadratic SGD multiplies y by 1 − 100 lr: at lr = 0.05 that is −4, so
-    y = 1 → −4 leaves the view (|y| <= 2) at step 1."""
+    y = 1 → −4 leaves the view (|y| <= 2) at step 1, and |y| = 4^t passes 1e6 at step 10."""
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         race = OptimizerRace(lr=0.05, num_steps=200)
         race.lr.value = 1.0
         race.lr.value = 0.05
     assert race.error is None, race.error
-    assert race.diverged["sgd"] == 1, race.diverged
+    assert race.left_view["sgd"] == 1 and race.diverged["sgd"] == 10, (race.left_view,
+                                                                       race.diverged)
     path = race.trajectories["sgd"]
-    np.testing.assert_allclose(path, [[-4.0, 1.0], [-4.0 + 0.2, -4.0]], rtol=1e-12)
-    assert race.status["sgd"] == "SGD, lr 0.05\ndiverged at step 1: out of view", (
-        race.status["sgd"])
+    assert path.shape == (11, 2), path.shape
+    np.testing.assert_allclose(path[:2], [[-4.0, 1.0], [-4.0 + 0.2, -4.0]], rtol=1e-12)
+    np.testing.assert_allclose(path[:, 1], (-4.0) ** np.arange(11), rtol=1e-12)
+    assert race.status["sgd"] == ("SGD, lr 0.05\ndiverged at step 10: |w| > 1e6\n"
+                                  "left the view at step 1"), race.status["sgd"]
     x, y = race.paths["sgd"].get_data()
-    np.testing.assert_allclose([x[-1], y[-1]], [-4.0 + 0.2 * 3 / 5, -2.0], rtol=1e-12,
-                               err_msg="the path is drawn to the edge of the view")
-    assert race.path_ends["sgd"].get_marker() == "x", "and marked with a cross"
-    assert race.diverged["rmsprop"] is not None, race.diverged
+    assert len(x) == 10, "the point beyond the bound is not drawn (its predecessor is outside)"
+    assert race.path_ends["sgd"].get_marker() == "x", "the end is marked with a cross"
+    end = np.concatenate(race.path_ends["sgd"].get_data())
+    assert SURFACES["ill_conditioned"].contains(*end), f"at the edge of the view, not {end}"
+    assert race.paths["sgd"].get_clip_on(), "the axes clip the path at the edge of the view"
+    assert race.left_view["rmsprop"] == 1 and race.diverged["rmsprop"] is None, (
+        "RMSprop's first step, ten times its rate, leaves the view, and it comes back")
+
+
+def test_a_run_that_leaves_the_view_and_comes_back_has_not_diverged():
+    """[F4] At lr = 10^−1.5 ≈ 0.0316 momentum's first step takes y = 1 to 1 − 3.16, out of the
+    view; it comes back and converges, as torch's run does. Only at about 0.04 it diverges."""
+    race = OptimizerRace(lr=10.0 ** -1.5)
+    assert race.left_view["momentum"] == 1 and race.diverged["momentum"] is None, (
+        race.left_view, race.diverged)
+    assert race.trajectories["momentum"].shape == (101, 2)
+    assert_matches_torch(race, "ill_conditioned", names=("momentum",))
+    assert race.losses["momentum"][-1] < 1e-3, race.losses["momentum"][-1]
+    assert race.status["momentum"].startswith("momentum, lr 0.0316\nf − min f = "), race.status
+    assert race.status["momentum"].endswith("\nleft the view at step 1"), race.status
+    assert "diverged" not in race.status["momentum"], race.status
+    assert race.path_ends["momentum"].get_marker() == "o", "no cross: it ran all its steps"
+    for lr in (10.0 ** -1.45, 10.0 ** -1.4):  # 0.0355 comes back; 0.0398 diverges
+        race.lr.value = lr
+    assert race.diverged["momentum"] is not None, race.status["momentum"]
+    race.lr.value = 10.0 ** -1.45
+    assert race.diverged["momentum"] is None and race.left_view["momentum"] == 1, race.status
+
+
+def test_a_run_inside_the_view_says_nothing_about_the_view():
+    race = OptimizerRace()
+    assert race.left_view == {name: None for name in OPTIMIZERS}, race.left_view
+    assert race.diverged == {name: None for name in OPTIMIZERS}, race.diverged
+    assert not any("view" in words for words in race.status.values()), race.status
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf, 1e300])
@@ -382,8 +421,9 @@ def test_a_rule_that_returns_nan_inf_or_a_huge_w_stops_without_a_warning(bad):
     finite = np.isfinite(bad)
     assert race.trajectories["adagrad"].shape == (4 if finite else 3, 2)
     assert np.all(np.isfinite(race.trajectories["adagrad"][:3]))
-    reason = "out of view" if finite else "w not finite"
+    reason = "|w| > 1e6" if finite else "w not finite"
     assert race.status["adagrad"].endswith(f"diverged at step 3: {reason}"), race.status
+    assert race.left_view["adagrad"] == (3 if finite else None), race.left_view
     x, y = race.paths["adagrad"].get_data()
     assert np.all(np.isfinite(x)) and np.all(np.isfinite(y)), "only finite points are drawn"
 

@@ -58,6 +58,8 @@ WRONG = {
         changed("gradient_descent", ("x = np.array(x0, dtype=float)", "x = np.asarray(x0, dtype=float)"),
                 ("x = sgd_update(x, grad_fn(x), lr)\n        points.append(x)",
                  "x -= lr * grad_fn(x)\n        points.append(x.copy())")),
+    ("gradient_descent", "every point the same array"):
+        changed("gradient_descent", ("x = sgd_update(x, grad_fn(x), lr)", "x -= lr * grad_fn(x)")),
 
     ("iterate_minibatches", "the last batch dropped"):
         changed("iterate_minibatches", ("range(0, len(X), batch_size)",
@@ -73,6 +75,8 @@ WRONG = {
                 ("    order = rng.permutation(len(X))\n",
                  "    order = rng.permutation(len(X))\n    order_y = rng.permutation(len(X))\n"),
                 ("y[idx]", "y[order_y[start:start + batch_size]]")),
+    ("iterate_minibatches", "an order not drawn from the given rng"):
+        changed("iterate_minibatches", ("rng.permutation(len(X))", "np.random.permutation(len(X))")),
 
     ("learning_rate_sweep", "divergence not detected"):
         changed("learning_rate_sweep",
@@ -84,6 +88,12 @@ WRONG = {
         changed("learning_rate_sweep",
                 ("x = float(x0)", "x = np.float64(x0)"),
                 ("            if abs(x) > 1e100:\n                break  # diverged: the rest of the row stays inf\n", "")),
+    ("learning_rate_sweep", "the loss tested against 1e100"):
+        changed("learning_rate_sweep",
+                ("            if abs(x) > 1e100:\n                break  # diverged: the rest of the row stays inf\n"
+                 "            losses[i, t] = 0.5 * curvature * x ** 2\n",
+                 "            loss = 0.5 * curvature * x ** 2\n            if loss > 1e100:\n"
+                 "                break\n            losses[i, t] = loss\n")),
     ("learning_rate_sweep", "the point instead of the loss"):
         changed("learning_rate_sweep", ("losses[i, 0] = 0.5 * curvature * x ** 2", "losses[i, 0] = x"),
                 ("losses[i, t] = 0.5 * curvature * x ** 2", "losses[i, t] = x")),
@@ -105,6 +115,11 @@ WRONG = {
                                     "v_new = momentum * v + lr * dw\n    return w - v_new, v_new")),
     ("momentum_update", "the gradient scaled by 1 - momentum"):
         changed("momentum_update", ("momentum * v + dw", "momentum * v + (1 - momentum) * dw")),
+    ("momentum_update", "the momentum factor left out"):
+        changed("momentum_update", ("momentum * v + dw", "v + dw")),
+    ("momentum_update", "the step with the old velocity"):
+        changed("momentum_update", ("v_new = momentum * v + dw\n    return w - lr * v_new, v_new",
+                                    "w_new = w - lr * v\n    v = momentum * v + dw\n    return w_new, v")),
     ("momentum_update", "the state changed in place"):
         changed("momentum_update", ("v_new = momentum * v + dw\n    return w - lr * v_new, v_new",
                                     "v *= momentum\n    v += dw\n    return w - lr * v")),
@@ -129,6 +144,9 @@ WRONG = {
         changed("rmsprop_and_adam", ("np.sqrt(cache_new) + eps", "np.sqrt(cache_new + eps)")),
     ("rmsprop_update", "Adagrad's sum instead of the average"):
         changed("rmsprop_and_adam", ("alpha * cache + (1.0 - alpha) * dw ** 2", "cache + dw ** 2")),
+    ("rmsprop_update", "the old cache in the step"):
+        changed("rmsprop_and_adam", ("return w - lr * dw / (np.sqrt(cache_new) + eps), cache_new",
+                                     "return w - lr * dw / (np.sqrt(cache) + eps), cache_new")),
     ("rmsprop_update", "the state changed in place"):
         changed("rmsprop_and_adam", ("cache_new = alpha * cache + (1.0 - alpha) * dw ** 2",
                                      "cache *= alpha\n    cache += (1.0 - alpha) * dw ** 2\n    cache_new = cache")),
@@ -147,6 +165,9 @@ WRONG = {
     ("adam_update", "beta1 and beta2 swapped"):
         changed("rmsprop_and_adam", (_ADAM_BLOCK, _ADAM_BLOCK.replace("beta1", "BETA").replace("beta2", "beta1")
                                      .replace("BETA", "beta2"))),
+    ("adam_update", "the corrected moments returned as the state"):
+        changed("rmsprop_and_adam", ("return w - lr * m_hat / (np.sqrt(v_hat) + eps), m_new, v_new",
+                                     "return w - lr * m_hat / (np.sqrt(v_hat) + eps), m_hat, v_hat")),
     ("adam_update", "the state changed in place"):
         changed("rmsprop_and_adam", ("m_new = beta1 * m + (1.0 - beta1) * dw\n    v_new = beta2 * v + (1.0 - beta2) * dw ** 2",
                                      "m *= beta1\n    m += (1.0 - beta1) * dw\n    v *= beta2\n"
@@ -170,6 +191,13 @@ WRONG = {
     ("train_network", "the loss of the last batch"):
         changed("train_network", ("_, grads = loss_and_grads(X_batch", "batch_loss, grads = loss_and_grads(X_batch"),
                 ("losses.append(loss_and_grads(X, y, params, activation)[0])", "losses.append(batch_loss)")),
+    ("train_network", "Adam's t restarted every epoch"):
+        changed("train_network", ("    for _ in range(num_epochs):\n        for X_batch",
+                                  "    for _ in range(num_epochs):\n        t = 0\n        for X_batch")),
+    ("train_network", "the state made anew for every batch"):
+        changed("train_network", ("            t += 1\n",
+                                  "            t += 1\n            states = {key: [np.zeros_like(value) for _ in "
+                                  "range(num_states)] for key, value in params.items()}\n")),
 }
 
 _DIVERGENCE = {"divergence not detected", "overflow in a diverging run", "OverflowError in a diverging run"}

@@ -9,30 +9,11 @@ notebook's test cells check it.
 """
 from pathlib import Path
 
-import nbformat
-
-from course_tools.generate import strip_region_markers
+from tests.assignments.material import AnswerKeyCells
 
 NOTEBOOK = (Path(__file__).resolve().parents[3] / "source" / "05_optimization"
             / "optimization.ipynb")
-_NB = nbformat.read(NOTEBOOK, as_version=4)
-_CELLS = {c.metadata["nbgrader"]["grade_id"]: c.source for c in _NB.cells
-          if c.metadata.get("nbgrader", {}).get("solution") and c.cell_type == "code"}
-_SETUP = next(c.source for c in _NB.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "setup")
-#: The setup cell's given tools, without its imports of course_lib and matplotlib.
-GIVEN = "import math\n\nimport numpy as np\n" + _SETUP[_SETUP.index("# Given"):] + "\n\n"
-
-
-def changed(cell: str, *edits: tuple[str, str]) -> str:
-    """The answer key's cell with each (old, new) replaced exactly once (after its first
-    docstring, so that the change is in the code)."""
-    text = strip_region_markers(_CELLS[cell])
-    docstring_end = text.index('"""', text.index('"""') + 3) + 3
-    head, text = text[:docstring_end], text[docstring_end:]
-    for old, new in edits:
-        assert text.count(old) == 1, f"{cell}: {old!r} occurs {text.count(old)} times"
-        text = text.replace(old, new)
-    return GIVEN + head + text
+changed = AnswerKeyCells(NOTEBOOK, imports="import math\n\nimport numpy as np\n").changed
 
 
 _ADAM_BLOCK = ("m_new = beta1 * m + (1.0 - beta1) * dw\n    v_new = beta2 * v + (1.0 - beta2) * dw ** 2\n"

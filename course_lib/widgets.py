@@ -1104,20 +1104,16 @@ class GraphExplorer(Explorer):
 
 
 
+#: The explorers that live in modules of their own (each builds on ``Explorer``), by the module.
+_EXPLORER_MODULES = {"PlaygroundExplorer": "playground", "GradientFlowExplorer": "gradient_flow",
+                     "OptimizerRace": "optimizer_race"}
+
+
 def __getattr__(name: str):
-    """``PlaygroundExplorer`` lives in ``course_lib.playground``, ``GradientFlowExplorer`` in
-    ``course_lib.gradient_flow`` and ``OptimizerRace`` in ``course_lib.optimizer_race`` (all
-    build on ``Explorer``); each is imported from there when first asked for here."""
-    if name == "PlaygroundExplorer":
-        from .playground import PlaygroundExplorer
+    """``PlaygroundExplorer``, ``GradientFlowExplorer`` and ``OptimizerRace`` are imported from
+    their own modules (`_EXPLORER_MODULES`) when first asked for here."""
+    if name in _EXPLORER_MODULES:
+        from importlib import import_module
 
-        return PlaygroundExplorer
-    if name == "GradientFlowExplorer":
-        from .gradient_flow import GradientFlowExplorer
-
-        return GradientFlowExplorer
-    if name == "OptimizerRace":
-        from .optimizer_race import OptimizerRace
-
-        return OptimizerRace
+        return getattr(import_module(f".{_EXPLORER_MODULES[name]}", __package__), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -49,6 +49,7 @@ from pathlib import Path
 import numpy as np
 
 from course_tools.grading_record import batch_record_path, read_json, sidecar_name
+from course_tools.sandbox import KERNEL_DIED, KERNEL_GARBLED, NOTEBOOK_TIME_LIMIT
 from course_tools.static_scan import REVIEW_HEADING
 
 COURSE_ROOT = Path(__file__).resolve().parent.parent
@@ -59,9 +60,9 @@ HINT = re.compile(r"Hint \(((?:[^()\n]|\([^()\n]*\))+)\): ")
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 #: Error outputs that grading writes into a cell when the kernel fails (course_tools.sandbox).
 KERNEL_FAULTS = {
-    "KernelDied": "the kernel died",
-    "KernelGarbled": "the kernel's messages could not be read",
-    "NotebookTimeLimit": "the notebook reached its time limit",
+    KERNEL_DIED: "the kernel died",
+    KERNEL_GARBLED: "the kernel's messages could not be read",
+    NOTEBOOK_TIME_LIMIT: "the notebook reached its time limit",
 }
 #: A cell that ran into nbgrader's cell timeout is interrupted: it ends in a KeyboardInterrupt.
 CELL_TIMEOUT_ERROR = "KeyboardInterrupt"

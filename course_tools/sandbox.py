@@ -251,6 +251,11 @@ class SandboxedKernelManager(AsyncKernelManager):
                     shutil.rmtree(folder, ignore_errors=True)
 
 
+#: The errors grading writes into a cell that the kernel could not run, by name (the class
+#: report, course_tools.report, counts them as faults).
+KERNEL_DIED, KERNEL_GARBLED, NOTEBOOK_TIME_LIMIT = "KernelDied", "KernelGarbled", "NotebookTimeLimit"
+
+
 def kernel_garbled(exc: BaseException) -> bool:
     """Whether ``exc`` says that the kernel's messages could not be read: a message whose
     signature does not match (it arrived torn), or no end of a cell's output within nbclient's
@@ -306,7 +311,7 @@ class SandboxedExecute(Execute):
             for cell in nb.cells:
                 if cell.cell_type == "code" and cell.get("execution_count") is None:
                     cell.outputs = [_error_output(
-                        "KernelDied", "The kernel died before this cell ran (it was "
+                        KERNEL_DIED, "The kernel died before this cell ran (it was "
                         "killed, ran out of memory, or exited).")]
             return nb, resources
         except Exception as exc:
@@ -315,13 +320,13 @@ class SandboxedExecute(Execute):
             self.log.warning("the kernel's messages could not be read: %s", exc)
             if self._running is not None:
                 self._running.outputs.append(_error_output(
-                    "KernelGarbled", "The kernel's answer to this cell could not be read "
+                    KERNEL_GARBLED, "The kernel's answer to this cell could not be read "
                     f"({_first_line(exc)}); the cell counts as failed."))
             for cell in nb.cells:
                 if (cell.cell_type == "code" and cell.get("execution_count") is None
                         and cell is not self._running):
                     cell.outputs = [_error_output(
-                        "KernelGarbled", "Not run: the kernel's messages could not be read "
+                        KERNEL_GARBLED, "Not run: the kernel's messages could not be read "
                         "after an earlier cell (did the submission use up its processes or "
                         "flood its output?).")]
             return nb, resources
@@ -331,7 +336,7 @@ class SandboxedExecute(Execute):
         remaining = self.notebook_timeout - (time.monotonic() - self._started)
         if cell.cell_type == "code" and remaining <= 0:
             cell.outputs = [_error_output(
-                "NotebookTimeLimit", f"Not run: the whole notebook may take at most "
+                NOTEBOOK_TIME_LIMIT, f"Not run: the whole notebook may take at most "
                 f"{self.notebook_timeout:g} s.")]
             return cell, resources
         return super().preprocess_cell(cell, resources, index)

@@ -211,7 +211,10 @@ class Zygote:
                  start_timeout: float = 120.0):
         self.uid = sandbox.sandbox_uid()
         self.pool = Path(tempfile.mkdtemp(prefix="grading-pool-"))
-        self.pool.chmod(0o755)  # root's: the sandbox uid cannot rename the sockets in it
+        # Root mode: root's, so the sandbox uid cannot rename the sockets in it. User-namespace
+        # mode: the sandbox runs as this user and could, so every name in it is unguessable and
+        # the folder holds no leftovers of an earlier student when the next one is forked.
+        self.pool.chmod(0o755)
         home = sandbox.make_scratch(self.uid, parent=self.pool, name="zygote")
         cmd = sandbox.sandbox_command([sys.executable, "-I", "-c", RUNNER_SOURCE, "zygote", *preload],
                                       scratch=home, uid=self.uid,
@@ -275,9 +278,9 @@ class Zygote:
         if not self.alive():
             raise RunnerError("the zygote has ended")
         self.count += 1
-        scratch = sandbox.make_scratch(self.uid, copy_from=workdir, parent=self.pool,
-                                       name=f"student-{self.count}")
-        address = self.pool / f"student-{self.count}.sock"
+        name = f"student-{self.count}-{secrets.token_hex(8)}"
+        scratch = sandbox.make_scratch(self.uid, copy_from=workdir, parent=self.pool, name=name)
+        address = self.pool / f"{name}.sock"
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             listener.bind(str(address))

@@ -1,28 +1,36 @@
-"""Run student code in a sandbox: bubblewrap, a throw-away uid, and resource limits.
+"""Run student code in a sandbox: bubblewrap, a uid or user namespace of its own, and limits.
 
 Everything that executes a submission goes through `sandbox_command`: the grading kernel that
 nbgrader starts (`SandboxedKernelManager`) and the process that re-runs a student's code for the
 checks made outside the kernel (`course_tools.recheck`). Inside the sandbox a process
 
-* runs as an unprivileged uid of its own (bubblewrap started by root alone isolates nothing:
-  root keeps its capabilities and can unmount what is hidden);
+* cannot act as the grader: started by root, it runs as an unprivileged uid of its own
+  (bubblewrap started by root alone isolates nothing: root keeps its capabilities and can unmount
+  what is hidden); started by an ordinary user (an instructor on JupyterHub), it runs in a user
+  namespace of its own with no capabilities, as the same uid, so everything that user can read
+  and the sandbox needs not is hidden as well: the home folder and ``/run`` (where PostgreSQL's
+  and the session's sockets lie);
 * sees the machine read-only, with the course folder and the exchange replaced by empty
   folders, except the interpreter and ``course_lib`` that student code needs;
 * can write only its scratch folder (a copy of the assignment's data files), has no network,
   and has limits on memory, file size, open files and processes;
 * dies with its parent, and takes every process it started with it (its own PID namespace).
 
-Requires ``bwrap`` (Debian package ``bubblewrap``), ``setpriv`` and ``prlimit`` (util-linux), and
-root to switch uid. `sandbox_available` says whether this machine can do it.
+Requires ``bwrap`` (Debian package ``bubblewrap``) and ``prlimit`` (util-linux); root mode also
+``setpriv`` (util-linux), user-namespace mode a kernel that lets ordinary users create user
+namespaces (`user_namespace_problem`). `sandbox_available` says whether this machine can do it
+and `sandbox_mode` which of the two it uses.
 """
 from __future__ import annotations
 
+import functools
 import os
 import re
-import time
 import shutil
+import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,22 +76,79 @@ class Limits:
     memory_bytes: int = 3 * 2**30   # address space; numpy + matplotlib use about 1 GiB
     file_bytes: int = 64 * 2**20    # largest file it may write
     open_files: int = 256
-    processes: int = 256            # counts threads, per uid
+    processes: int = 256            # counts threads; per uid (root mode) or per sandbox
+
+
+ROOT_MODE, USER_NAMESPACE_MODE = "separate uid", "user namespace"
+
+#: What to change where ordinary users may not create user namespaces.
+USER_NAMESPACE_SETTINGS = (
+    "enable unprivileged user namespaces: on Debian and older Ubuntu kernels "
+    "`sysctl kernel.unprivileged_userns_clone=1`; on Ubuntu 23.10 and newer (AppArmor) "
+    "`sysctl kernel.apparmor_restrict_unprivileged_userns=0` or an AppArmor profile that "
+    "allows bwrap `userns`; on any kernel `user.max_user_namespaces` must be above 0 (in a "
+    "container, the runtime must allow it too); or grade as root, which uses a separate uid")
+
+
+def sandbox_mode() -> str:
+    """`ROOT_MODE` when this process is root (student code runs as a uid of its own), else
+    `USER_NAMESPACE_MODE` (an unprivileged user namespace, as the same uid)."""
+    return ROOT_MODE if os.geteuid() == 0 else USER_NAMESPACE_MODE
+
+
+@functools.lru_cache(maxsize=1)
+def user_namespace_problem() -> str:
+    """Why bwrap cannot start a sandbox in a user namespace of its own here ("" when it can)."""
+    try:
+        probe = subprocess.run(["bwrap", "--unshare-user", "--unshare-pid", "--unshare-net",
+                                "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev",
+                                "--die-with-parent", "--", "true"],
+                               capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"bwrap could not be run ({exc})"
+    if probe.returncode == 0:
+        return ""
+    said = (probe.stderr.strip().splitlines() or [f"exit status {probe.returncode}"])[-1]
+    return (f"this kernel does not let an ordinary user create a user namespace (bwrap said: "
+            f"{said}); {USER_NAMESPACE_SETTINGS}")
 
 
 def sandbox_available() -> tuple[bool, str]:
     """Whether sandboxed grading can run here, and if not, why."""
-    missing = [tool for tool in ("bwrap", "setpriv", "prlimit") if shutil.which(tool) is None]
+    tools = ("bwrap", "setpriv", "prlimit") if sandbox_mode() == ROOT_MODE else ("bwrap", "prlimit")
+    missing = [tool for tool in tools if shutil.which(tool) is None]
     if missing:
         return False, f"missing {', '.join(missing)} (apt-get install bubblewrap util-linux)"
-    if os.geteuid() != 0:
-        return False, "switching to a sandbox uid needs root"
+    if sandbox_mode() == USER_NAMESPACE_MODE:
+        problem = user_namespace_problem()
+        if problem:
+            return False, problem
     return True, ""
 
 
 def sandbox_uid() -> int:
-    """A uid of its own for each grading process, so that processes and files never mix."""
+    """The uid student code runs as: in root mode one of its own for each grading process, so
+    that processes and files never mix; in user-namespace mode this process's own."""
+    if sandbox_mode() == USER_NAMESPACE_MODE:
+        return os.getuid()
     return FIRST_SANDBOX_UID + os.getpid() % 4000
+
+
+def give_to_sandbox(path: Path, uid: int) -> None:
+    """Make ``path`` belong to the sandbox uid (root mode; in user-namespace mode it already
+    belongs to this process's user, which the sandbox runs as)."""
+    if sandbox_mode() == ROOT_MODE:
+        os.chown(path, uid, uid, follow_symlinks=False)
+
+
+def user_mode_hidden() -> list[Path]:
+    """What user-namespace mode hides beyond the course and the exchange: this user's home
+    folder (the instructor's files, tokens and keys) and /run (sockets of PostgreSQL, D-Bus
+    and the user's session, reachable without a network)."""
+    home = Path(os.path.expanduser("~"))
+    found = [p for p in (home, Path("/run"), Path("/var/run"), Path("/var/tmp"))
+             if p.is_dir() and p != Path("/")]
+    return list(dict.fromkeys(p.resolve() for p in found))
 
 
 def exposed_paths(course_root: Path) -> list[Path]:
@@ -117,10 +182,17 @@ def sandbox_command(inner: list[str], *, scratch: Path, uid: int, hidden: list[P
         Further folders it may write (e.g. the kernel's socket folder).
     limits : Limits
     """
-    cmd = ["prlimit", f"--as={limits.memory_bytes}", f"--fsize={limits.file_bytes}",
-           f"--nofile={limits.open_files}", f"--nproc={limits.processes}", "--core=0", "--",
-           "bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
-           "--tmpfs", "/tmp", "--tmpfs", "/dev/shm"]
+    limit = ["prlimit", f"--as={limits.memory_bytes}", f"--fsize={limits.file_bytes}",
+             f"--nofile={limits.open_files}", f"--nproc={limits.processes}", "--core=0", "--"]
+    user_mode = sandbox_mode() == USER_NAMESPACE_MODE
+    if user_mode:
+        hidden = [*hidden, *user_mode_hidden()]
+    # Root mode: the limits go on bwrap (the uid switch below keeps them). User-namespace mode:
+    # inside the sandbox, since a process limit set before bwrap creates the namespace would
+    # also cap the user's processes outside, which other sandboxes share.
+    cmd = ([] if user_mode else limit) + [
+        "bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
+        "--tmpfs", "/tmp", "--tmpfs", "/dev/shm"]
     for path in hidden:
         if path.exists():
             cmd += ["--tmpfs", str(path)]
@@ -140,11 +212,16 @@ def sandbox_command(inner: list[str], *, scratch: Path, uid: int, hidden: list[P
             "--setenv", "MPLCONFIGDIR", str(scratch / ".matplotlib"),
             "--setenv", "JPY_PARENT_PID", "1", "--setenv", "PYTHONDONTWRITEBYTECODE", "1",
             "--unsetenv", "NBGRADER_EXECUTION",
-            # No user namespace: inside one, root could not switch to a real uid below.
             "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
-            "--unshare-cgroup-try", "--die-with-parent", "--new-session",
-            "setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
-            "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
+            "--unshare-cgroup-try", "--die-with-parent", "--new-session"]
+    if user_mode:
+        # A user namespace of its own, in which it holds no capability and may not make another.
+        cmd += ["--unshare-user", "--disable-userns", "--cap-drop", "ALL", "--", *limit,
+                "setpriv", "--no-new-privs", "--"]
+    else:
+        # No user namespace: inside one, root could not switch to a real uid below.
+        cmd += ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
+                "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
     return cmd + list(inner)
 
 
@@ -199,7 +276,7 @@ def make_scratch(uid: int, copy_from: Path | None = None, parent: Path | None = 
         (scratch / ".matplotlib").mkdir()
         shutil.copy2(font_cache, scratch / ".matplotlib" / font_cache.name)
     for path in [scratch, *scratch.rglob("*")]:
-        os.chown(path, uid, uid, follow_symlinks=False)
+        give_to_sandbox(path, uid)
     scratch.chmod(0o700)
     return scratch
 
@@ -221,7 +298,7 @@ class SandboxedKernelManager(AsyncKernelManager):
     async def _async_pre_start_kernel(self, **kw):
         self._sandbox_uid = sandbox_uid()
         self._runtime = Path(tempfile.mkdtemp(prefix="grading-kernel-"))
-        os.chown(self._runtime, self._sandbox_uid, self._sandbox_uid)
+        give_to_sandbox(self._runtime, self._sandbox_uid)
         self.transport = "ipc"
         self.ip = str(self._runtime / "kernel")
         self.connection_file = str(self._runtime / "connection.json")
@@ -231,7 +308,7 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     async def _async_launch_kernel(self, kernel_cmd, **kw):
         uid = self._sandbox_uid
-        os.chown(self.connection_file, uid, uid)
+        give_to_sandbox(Path(self.connection_file), uid)
         workdir = Path(kw.get("cwd") or os.getcwd())
         self._scratch = make_scratch(uid, copy_from=workdir)
         hidden = [Path(self.course_root), *map(Path, self.hidden_paths)]
@@ -284,7 +361,8 @@ class SandboxedExecute(Execute):
     unable to start the thread that sends a large output, and the message arrives torn.
     """
 
-    use_sandbox = Bool(True, help="Start grading kernels in the sandbox (needs root, bwrap)."
+    use_sandbox = Bool(True, help="Start grading kernels in the sandbox (bwrap; as root, or "
+                       "as an ordinary user where user namespaces are enabled)."
                        ).tag(config=True)
     notebook_timeout = Float(600.0, help="Wall-clock limit in seconds for a whole notebook."
                              ).tag(config=True)

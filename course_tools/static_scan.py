@@ -46,6 +46,7 @@ import builtins
 import codecs
 import contextlib
 import functools
+import gc
 import io
 import keyword
 import re
@@ -267,7 +268,7 @@ def course_lib_defines(module: str) -> frozenset[str]:
     for folder in (spec.submodule_search_locations or []) if spec else []:
         path = Path(folder) / f"{module}.py"
         if path.exists():
-            tree = ast.parse(path.read_text())
+            tree = parse_python(path.read_text())
             names = set()
             for node in tree.body:
                 if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
@@ -1577,6 +1578,28 @@ DEFAULT_PROTECTED = frozenset({"np", "check_function", "check_value", "MISTAKES"
 _SCAN_RECURSION_LIMIT = 6000
 
 
+def parse_python(code: str) -> ast.Module:
+    """``ast.parse(code)``, safe from a fault of CPython 3.11 and 3.12.
+
+    There, ``ast.parse`` can fail with "SystemError: AST constructor recursion depth mismatch"
+    when another parse runs while it builds its tree (python/cpython#106905): a finalizer that
+    the garbage collector calls in between, or another thread that gets the interpreter then.
+    The collector is paused during the parse, and a parse that fails so is tried again.
+    """
+    for attempt in range(3):
+        paused = gc.isenabled()
+        gc.disable()
+        try:
+            return ast.parse(code)
+        except SystemError:
+            if attempt == 2:
+                raise
+        finally:
+            if paused:
+                gc.enable()
+    raise AssertionError("unreachable")
+
+
 @contextlib.contextmanager
 def _recursion_limit(limit: int):
     previous = sys.getrecursionlimit()
@@ -1591,7 +1614,7 @@ def _parse(code: str) -> tuple[ast.Module | None, list[Flag]]:
     python, magic_flags = strip_ipython_syntax(code)
     try:
         with _recursion_limit(_SCAN_RECURSION_LIMIT):
-            return ast.parse(python), magic_flags
+            return parse_python(python), magic_flags
     except (SyntaxError, ValueError, RecursionError, MemoryError):  # also null bytes, nesting
         return None, magic_flags
 
@@ -1915,8 +1938,14 @@ class FlagSuspiciousCode(Preprocessor):
 
     def preprocess(self, nb, resources):
         try:
-            scans = scan_cells(nb, include_ungraded=self.scan_ungraded_cells,
-                               local_modules=self.assignment_modules)
+            try:
+                scans = scan_cells(nb, include_ungraded=self.scan_ungraded_cells,
+                                   local_modules=self.assignment_modules)
+            except Exception:  # the interpreter's fault, not the code's, is seldom twice
+                self.log.warning("The static scan failed on this notebook; trying again",
+                                 exc_info=True)
+                scans = scan_cells(nb, include_ungraded=self.scan_ungraded_cells,
+                                   local_modules=self.assignment_modules)
         except Exception as exc:  # the scan must never cost a student their grading
             self.log.error("The static scan failed on this notebook", exc_info=True)
             first = next((i for i, c in enumerate(nb.cells) if _is_solution(c)), None)

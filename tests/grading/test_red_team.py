@@ -33,6 +33,7 @@ import nbformat
 import pytest
 
 from course_tools.generate import tool_environment
+from course_tools.static_scan import REVIEW_HEADING
 
 from ..assignments.material import (ASSIGNMENTS, SPECIMEN, Assignment, answers_of,
                                     build_submission, primary)
@@ -200,7 +201,7 @@ def _grade(corpus: Corpus, generated_course: Path, target: Path) -> dict:
                             cwd=course, capture_output=True, text=True, env=tool_environment())
     elapsed = time.monotonic() - started
     grades = {s: read_grades(course, a, s) for s in students}
-    flagged = {s: is_flagged(course, a, s) for s in students}
+    flagged = {s: flag_reasons(course, a, s) for s in students}
     autograded = {s: (course / "autograded" / s / a.name / f"{a.notebook}.ipynb") for s in students}
     snapshot = {s: digest(p) for s, p in autograded.items() if p.exists()}
     time.sleep(6)  # give any detached process time to strike
@@ -236,14 +237,19 @@ def read_grades(course: Path, a: Assignment, student: str) -> dict[str, tuple[fl
                 if g.cell.cell_type == "code" and g.auto_score is not None}
 
 
-def is_flagged(course: Path, a: Assignment, student: str) -> bool:
+def flag_reasons(course: Path, a: Assignment, student: str) -> list[str]:
+    """The review comments of a flagged submission (empty when it is not flagged)."""
     from nbgrader.api import Gradebook, MissingEntry
 
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
         try:
-            return bool(gb.find_submission_notebook(a.notebook, a.name, student).flagged)
+            nb = gb.find_submission_notebook(a.notebook, a.name, student)
         except MissingEntry:
-            return False
+            return []
+        if not nb.flagged:
+            return []
+        return [f"{c.name}: {c.auto_comment}" for c in nb.comments
+                if c.auto_comment and REVIEW_HEADING in c.auto_comment] or ["flagged, no comment"]
 
 
 CHEAT_CASES = [(b, c) for b in BATCHES for c in b.cheats]
@@ -287,7 +293,7 @@ def test_every_cheat_is_flagged_for_a_person_and_no_honest_submission_is(red_tea
     unflagged = [c["name"] for c in corpus.cheats if not red_team["flagged"][f"cheat_{c['name']}"]]
     assert not unflagged, f"cheats not flagged for manual review: {unflagged}"
     honest = ["rt_answer_key", *(f"honest_{i:02d}" for i in range(len(corpus.honest)))]
-    wrongly = [s for s in honest if red_team["flagged"][s]]
+    wrongly = {s: red_team["flagged"][s] for s in honest if red_team["flagged"][s]}
     assert not wrongly, f"honest submissions flagged: {wrongly}"
 
 

@@ -727,3 +727,29 @@ def test_formgrader_shows_the_note_in_the_submission_view(flagged_course):
     text = visible_text(html)
     assert REVIEW_HEADING in text and "course_lib.activations.sigmoid" in text, (
         "the formgrade view must show the note")
+
+
+def test_a_parse_that_the_interpreter_fails_once_is_tried_again(monkeypatch):
+    """CPython 3.11's ast.parse can raise "SystemError: AST constructor recursion depth
+    mismatch" when another parse interleaves (python/cpython#106905); an honest notebook must
+    not be flagged for it."""
+    import ast
+
+    from course_tools import static_scan
+
+    real, failures = ast.parse, []
+
+    def flaky(code, *args, **kwargs):
+        if len(failures) < 2:
+            failures.append(code)
+            raise SystemError("AST constructor recursion depth mismatch (before=51, after=54)")
+        return real(code, *args, **kwargs)
+
+    nb = nbformat.read(COURSE_ROOT / "solutions" / ASSIGNMENT / f"{NOTEBOOK}.ipynb", as_version=4)
+    monkeypatch.setattr(static_scan.ast, "parse", flaky)
+    assert scan_cells(nb) == []
+    assert len(failures) == 2, "the fault was raised and survived"
+    monkeypatch.setattr(static_scan.ast, "parse",
+                        lambda *a, **k: (_ for _ in ()).throw(SystemError("always")))
+    with pytest.raises(SystemError):
+        static_scan.parse_python("x = 1")

@@ -1,25 +1,28 @@
 """Grading throughput: plain serial nbgrader against the course's protected parallel grading.
 
-Grades the same N submissions of assignment 01 (the answer key, and the fixture mistakes of
-tests/pipeline/submissions in turn) twice, in temporary copies of the course:
+For each assignment asked for (default: 01, and 05, the heaviest: its answer key runs longest),
+grades the same N submissions (the answer key, and the fixture mistakes of
+tests/assignments/<assignment>/ in turn) twice, in temporary copies of the course:
 
 1. plain: ``nbgrader autograde`` with nbgrader's default preprocessors (no sandbox, no re-check,
    no scan), one process;
 2. protected: ``python -m course_tools.parallel_grade --workers W`` with the course's own
    configuration (sandboxed kernel, re-check outside the kernel, scan, output cap).
 
-It prints both wall times, the ratio plain/protected (the target is >= 1.6 on two cores), and
-the overhead per submission of the protections: the CPU-seconds the protected run occupies per
-submission (wall time x the CPUs it can use, min(workers, CPUs)) minus the plain run's seconds
-per submission, which are almost all spent executing the notebook.
+It prints, per assignment, both wall times, the speed-up plain/protected (target: >= 2 on two
+cores) and the overhead per submission of the protections (target: <= 0.5 CPU-s): the CPU time
+the protected run used per submission minus the plain run's, both measured (user + system time
+of the command and every process it waited for, kernels and sandboxes included). The sandbox
+mode is the one of the user who runs it: a separate uid as root, a user namespace otherwise.
 
-Usage: python benchmarks/bench_grading.py [--submissions 40] [--workers N]
+Usage: python benchmarks/bench_grading.py [--submissions 40] [--workers N] [--assignment A ...]
 (default workers: parallel_grade's own default, the number of CPUs plus one)
 """
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -34,12 +37,12 @@ sys.path.insert(0, str(ROOT))
 
 from course_tools.generate import generate_release, tool_environment  # noqa: E402
 from course_tools.parallel_grade import default_workers  # noqa: E402
+from course_tools.sandbox import sandbox_available, sandbox_mode  # noqa: E402
 
-from tests.assignments.material import primary  # noqa: E402
+from tests.assignments.material import Assignment, primary  # noqa: E402
 
-# The assignment to grade: COURSE_TEST_ASSIGNMENT, or the first of source/.
-PRIMARY = primary()
-ASSIGNMENT, NOTEBOOK = PRIMARY.name, PRIMARY.notebook
+#: The primary assignment, and 05 (its answer key takes 3.1 s top to bottom, 01-04 1.4-2.2 s).
+DEFAULT_ASSIGNMENTS = [primary().name, "05_optimization"]
 PLAIN_CONFIG = '''
 # benchmark: nbgrader's own autograde preprocessors, nothing of the course's protections
 c.Autograde.autograde_preprocessors = [
@@ -51,69 +54,91 @@ c.Autograde.autograde_preprocessors = [
 '''
 
 
-def make_course(base: Path, plain: bool) -> Path:
-    course = base / ("plain" if plain else "protected")
+def make_course(base: Path, assignment: Assignment, plain: bool) -> Path:
+    course = base / assignment.name / ("plain" if plain else "protected")
     for name in ("source", "release"):
         shutil.copytree(ROOT / name, course / name)
     shutil.copy2(ROOT / "nbgrader_config.py", course / "nbgrader_config.py")
     if plain:
         with open(course / "nbgrader_config.py", "a") as f:
             f.write(PLAIN_CONFIG)
-    generate_release([ASSIGNMENT], root=course)
+    generate_release([assignment.name], root=course)
     return course
 
 
-def submissions(n: int) -> list[nbformat.NotebookNode]:
+def submissions(assignment: Assignment, n: int) -> list[nbformat.NotebookNode]:
     """n notebooks: the answer key and the fixtures' mistakes in turn (no kernel fault)."""
-    release = PRIMARY.read("release")
-    source = PRIMARY.read("source")
-    specs = [{"base": "answer_key"}] + [s for s in PRIMARY.fixtures
+    release = assignment.read("release")
+    source = assignment.read("source")
+    specs = [{"base": "answer_key"}] + [s for s in assignment.fixtures
                                         if s["base"] == "answer_key" and not s.get("fault")]
-    return [PRIMARY.build(specs[i % len(specs)], release, source) for i in range(n)]
+    return [assignment.build(specs[i % len(specs)], release, source) for i in range(n)]
 
 
-def place(course: Path, notebooks) -> None:
+def place(course: Path, assignment: Assignment, notebooks) -> None:
     for i, nb in enumerate(notebooks):
-        folder = course / "submitted" / f"student{i:03d}" / ASSIGNMENT
+        folder = course / "submitted" / f"student{i:03d}" / assignment.name
         folder.mkdir(parents=True)
-        nbformat.write(nb, folder / f"{NOTEBOOK}.ipynb")
+        nbformat.write(nb, folder / f"{assignment.notebook}.ipynb")
 
 
-def timed(cmd: list[str], cwd: Path) -> float:
+def timed(cmd: list[str], cwd: Path) -> tuple[float, float]:
+    """Wall seconds and CPU seconds (user + system, with every process waited for) of cmd."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     result = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=tool_environment())
     elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if result.returncode != 0:
         print(result.stdout[-2000:], result.stderr[-2000:], file=sys.stderr)
         raise SystemExit(f"{cmd[2:5]} failed with exit code {result.returncode}")
-    return elapsed
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return elapsed, cpu
+
+
+def bench(assignment: Assignment, n: int, workers: int, tmp: Path) -> dict:
+    notebooks = submissions(assignment, n)
+    plain = make_course(tmp, assignment, True)
+    protected = make_course(tmp, assignment, False)
+    place(plain, assignment, notebooks)
+    place(protected, assignment, notebooks)
+    wall_plain, cpu_plain = timed([sys.executable, "-m", "nbgrader", "autograde", assignment.name,
+                                   f"--CourseDirectory.root={plain}"], plain)
+    wall_protected, cpu_protected = timed(
+        [sys.executable, "-m", "course_tools.parallel_grade", assignment.name,
+         "--workers", str(workers), "--course", str(protected)], protected)
+    return dict(wall_plain=wall_plain, cpu_plain=cpu_plain, wall_protected=wall_protected,
+                cpu_protected=cpu_protected)
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--submissions", type=int, default=40)
     parser.add_argument("--workers", type=int, default=default_workers())
+    parser.add_argument("--assignment", action="append", dest="assignments",
+                        help="an assignment of source/ (repeat for more; default: "
+                             f"{', '.join(DEFAULT_ASSIGNMENTS)})")
     args = parser.parse_args(argv)
-    notebooks = submissions(args.submissions)
-    with tempfile.TemporaryDirectory() as tmp:
-        plain, protected = make_course(Path(tmp), True), make_course(Path(tmp), False)
-        place(plain, notebooks)
-        place(protected, notebooks)
-        t_plain = timed([sys.executable, "-m", "nbgrader", "autograde", ASSIGNMENT,
-                         f"--CourseDirectory.root={plain}"], plain)
-        t_protected = timed([sys.executable, "-m", "course_tools.parallel_grade", ASSIGNMENT,
-                             "--workers", str(args.workers), "--course", str(protected)], protected)
+    ok, why = sandbox_available()
+    if not ok:
+        raise SystemExit(f"the sandbox cannot run here ({why}): nothing to compare")
     n = args.submissions
-    per_plain = t_plain / n
-    cpus = min(args.workers, os.cpu_count() or 1)
-    per_protected_cpu = t_protected * cpus / n
-    print(f"submissions                      {n}  (CPUs: {os.cpu_count()})")
-    print(f"plain serial nbgrader            {t_plain:7.1f} s  ({per_plain:.2f} s per submission)")
-    print(f"protected, {args.workers} workers              {t_protected:7.1f} s  "
-          f"({t_protected / n:.2f} s per submission)")
-    print(f"speed-up plain / protected       {t_plain / t_protected:7.2f}x  (target >= 1.6x)")
-    print(f"protection overhead              {per_protected_cpu - per_plain:+7.2f} s per submission "
-          f"({per_protected_cpu:.2f} CPU-s on {cpus} CPUs against {per_plain:.2f} s plain)")
+    print(f"submissions per assignment {n}; CPUs {os.cpu_count()}; workers {args.workers}; "
+          f"sandbox: {sandbox_mode()}")
+    for name in args.assignments or DEFAULT_ASSIGNMENTS:
+        with tempfile.TemporaryDirectory() as tmp:
+            r = bench(Assignment(name), n, args.workers, Path(tmp))
+        overhead = (r["cpu_protected"] - r["cpu_plain"]) / n
+        print(f"\n{name}")
+        print(f"  plain serial nbgrader   {r['wall_plain']:7.1f} s wall  {r['cpu_plain']:7.1f} CPU-s"
+              f"  ({r['wall_plain'] / n:.2f} s, {r['cpu_plain'] / n:.2f} CPU-s per submission)")
+        print(f"  protected, {args.workers} workers    {r['wall_protected']:7.1f} s wall  "
+              f"{r['cpu_protected']:7.1f} CPU-s  ({r['wall_protected'] / n:.2f} s, "
+              f"{r['cpu_protected'] / n:.2f} CPU-s per submission)")
+        print(f"  speed-up plain/protected  {r['wall_plain'] / r['wall_protected']:5.2f}x  (target >= 2x)")
+        print(f"  protection overhead     {overhead:+7.2f} CPU-s per submission  (target <= 0.5)")
+        print(f"  submissions per core-hour, protected  "
+              f"{3600 * n / r['cpu_protected']:7.0f}")
 
 
 if __name__ == "__main__":

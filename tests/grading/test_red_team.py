@@ -38,6 +38,7 @@ from course_tools.static_scan import REVIEW_HEADING
 from ..assignments.material import (ASSIGNMENTS, SPECIMEN, Assignment, answers_of,
                                     build_submission, primary)
 from ..conftest import course_copy, grading_overrides
+from ..services.ordinary_user import ordinary_user, remove
 
 pytestmark = pytest.mark.slow
 
@@ -128,6 +129,9 @@ class Corpus:
 
     assignment: Assignment
     serial: bool
+    #: Graded by an ordinary user (tests/services/ordinary_user.py), so in the sandbox's user
+    #: namespace mode, where the suite runs as root.
+    ordinary_user: bool = False
     cheats: list = field(init=False)
     faults: list = field(init=False)
     honest: list = field(init=False)
@@ -144,7 +148,8 @@ class Corpus:
 
     @property
     def id(self) -> str:
-        return f"{self.assignment.name}:{'serial' if self.serial else 'parallel'}"
+        return (f"{self.assignment.name}:{'serial' if self.serial else 'parallel'}"
+                + (":ordinary-user" if self.ordinary_user else ""))
 
 
 def _parallel_assignments() -> list[Assignment]:
@@ -155,7 +160,10 @@ def _parallel_assignments() -> list[Assignment]:
     return [a for a in ASSIGNMENTS if a.name != primary().name or a.name in extra]
 
 
-BATCHES = [Corpus(primary(), serial=True)] + [Corpus(a, serial=False) for a in _parallel_assignments()]
+#: Where the suite runs as root, the primary batch is graded a second time by an ordinary user.
+AS_ORDINARY_USER = [Corpus(primary(), serial=True, ordinary_user=True)] if os.geteuid() == 0 else []
+BATCHES = ([Corpus(primary(), serial=True)] + [Corpus(a, serial=False) for a in _parallel_assignments()]
+           + AS_ORDINARY_USER)
 BATCH_IDS = [b.id for b in BATCHES]
 
 
@@ -163,8 +171,10 @@ def digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _grade(corpus: Corpus, generated_course: Path, target: Path) -> dict:
+def _grade(corpus: Corpus, generated_course: Path, target: Path, user=None) -> dict:
     a = corpus.assignment
+    if user is not None:  # a folder the ordinary user can reach and owns
+        target = user.folder("red-team") / "course"
     course = course_copy(generated_course, target)
     release_nb, source_nb = a.read("release", course), a.read("source", course)
     answers = answers_of(source_nb)
@@ -196,9 +206,13 @@ def _grade(corpus: Corpus, generated_course: Path, target: Path) -> dict:
                f"--CourseDirectory.root={course}"]
     else:
         cmd = [sys.executable, "-m", "course_tools.parallel_grade", a.name, f"--course={course}"]
+    cmd = [*cmd, f"--Execute.timeout={CELL_TIMEOUT}", *grading_overrides()]
+    if user is not None:
+        user.give(course)
+        cmd = user.command(cmd, env=tool_environment())
     started = time.monotonic()
-    result = subprocess.run([*cmd, f"--Execute.timeout={CELL_TIMEOUT}", *grading_overrides()],
-                            cwd=course, capture_output=True, text=True, env=tool_environment())
+    result = subprocess.run(cmd, cwd=course, capture_output=True, text=True,
+                            env=tool_environment())
     elapsed = time.monotonic() - started
     grades = {s: read_grades(course, a, s) for s in students}
     flagged = {s: flag_reasons(course, a, s) for s in students}
@@ -214,14 +228,26 @@ def _grade(corpus: Corpus, generated_course: Path, target: Path) -> dict:
 def red_team_batches(generated_course, tmp_path_factory):
     """corpus -> its graded batch; each batch is graded once, when a test first asks."""
     batches: dict[str, dict] = {}
+    users = []
 
     def batch(corpus: Corpus) -> dict:
         if corpus.id not in batches:
             name = corpus.id.replace(":", "_")
+            user = None
+            if corpus.ordinary_user:
+                if not users:
+                    found = ordinary_user()
+                    if found is None:
+                        pytest.skip("no ordinary user to grade as (useradd is missing)")
+                    users.append(found)
+                user = users[0]
             batches[corpus.id] = _grade(corpus, generated_course,
-                                        tmp_path_factory.mktemp(f"red_team_{name}") / "course")
+                                        tmp_path_factory.mktemp(f"red_team_{name}") / "course",
+                                        user)
         return batches[corpus.id]
-    return batch
+    yield batch
+    for user in users:
+        remove(user)
 
 
 def read_grades(course: Path, a: Assignment, student: str) -> dict[str, tuple[float, float]]:
@@ -375,3 +401,17 @@ def test_outputs_are_capped_in_bytes(red_team_batches, corpus):
     red_team = red_team_batches(corpus)
     path = red_team["autograded"]["fault_output_flood_on_one_line"]
     assert path.stat().st_size < 3 * 2**20, f"the flood left {path.stat().st_size} bytes"
+
+
+@pytest.mark.parametrize("corpus", AS_ORDINARY_USER, ids=[b.id for b in AS_ORDINARY_USER])
+def test_an_ordinary_user_grades_the_batch_exactly_as_root(red_team_batches, corpus):
+    """The sandbox's user namespace gives every submission the scores and flags of root's."""
+    as_user = red_team_batches(corpus)
+    as_root = red_team_batches(next(b for b in BATCHES if b.assignment == corpus.assignment
+                                    and b.serial and not b.ordinary_user))
+    differ = {s: (as_root["grades"][s], g) for s, g in as_user["grades"].items()
+              if g != as_root["grades"][s]}
+    assert not differ, f"root and the ordinary user graded differently: {differ}"
+    flags = {s: (bool(as_root["flagged"][s]), bool(f)) for s, f in as_user["flagged"].items()
+             if bool(f) != bool(as_root["flagged"][s])}
+    assert not flags, f"flagged differently (root, ordinary user): {flags}"

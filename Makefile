@@ -17,7 +17,7 @@ help:
 	@echo "make test-fast  the suite without the nbgrader pipeline and server tests"
 	@echo "make generated  regenerate release/ and solutions/ from source/"
 	@echo "make benchmark  print speed figures of course_lib against PyTorch"
-	@echo "make grade ASSIGNMENT=... [WORKERS=N]   autograde every submission in parallel"
+	@echo "make grade ASSIGNMENT=... [WORKERS=N] [SHARD=K/N]   autograde every submission (or one shard) in parallel"
 	@echo "make similarity ASSIGNMENT=...          report near-copies among submissions and of course_lib"
 	@echo "make report ASSIGNMENT=...              the class report of a graded batch (reports/<assignment>/)"
 
@@ -97,10 +97,10 @@ generated: release solutions
 
 # WORKERS empty: the command's default, the number of CPUs plus one.
 WORKERS ?=
-# make grade ASSIGNMENT=01_activations_and_losses [WORKERS=N]
+# make grade ASSIGNMENT=01_activations_and_losses [WORKERS=N] [SHARD=K/N]
 grade: $(VENV)/.installed-base sandbox
-	@test -n "$(ASSIGNMENT)" || { echo "usage: make grade ASSIGNMENT=<assignment> [WORKERS=N]"; exit 1; }
-	$(BIN)/python -m course_tools.parallel_grade $(ASSIGNMENT) $(if $(WORKERS),--workers $(WORKERS)) --course $(CURDIR)
+	@test -n "$(ASSIGNMENT)" || { echo "usage: make grade ASSIGNMENT=<assignment> [WORKERS=N] [SHARD=K/N]"; exit 1; }
+	$(BIN)/python -m course_tools.parallel_grade $(ASSIGNMENT) $(if $(WORKERS),--workers $(WORKERS)) $(if $(SHARD),--shard $(SHARD)) --course $(CURDIR)
 
 # make similarity ASSIGNMENT=01_activations_and_losses [SIMILARITY_ARGS="--threshold 0.6"]
 similarity: $(VENV)/.installed-base

@@ -19,15 +19,38 @@ e.g. ``postgresql+psycopg://user@host/gradebook`` for a large class (needs ``psy
 Each worker opens its own connections. A SQLite URL without a ``timeout`` gets ``timeout=60``, so
 a worker waits up to a minute for a lock held by another process instead of failing.
 
+Part of a class, e.g. one node of several that share the course folder and a PostgreSQL
+gradebook (``deploy/README.md``, "A class of thousands"):
+
+- ``--shard K/N`` grades the K-th of N shards (1 <= K <= N) of the students that have a folder
+  ``submitted/<student>/<assignment>``: their sorted names dealt out round-robin, the first name
+  to shard 1, the second to shard 2, ... (:func:`shard_of`). Every node computes the same split
+  from the same folder without talking to the others; the N shards are disjoint and together
+  hold every student, their sizes differ by at most one. Collect before the shards start: a
+  submission that arrives meanwhile changes the split of the nodes that list it later.
+- ``--students NAME[,NAME...]`` grades the students named (each must have a submission), e.g.
+  to grade a few again.
+
+The two are exclusive. A run grades, stages, times out, zeroes and records its own students only.
+The per-assignment batch record (``course_tools.grading_record``) of a shard goes to a file of
+its own, ``autograded/<assignment>.shard-K-of-N.batch.json``, so shards never write one file;
+a ``--students`` run, like a run over everybody, updates ``autograded/<assignment>.batch.json``
+(under a lock), keeping the entries of the students it did not grade. The class report
+(``course_tools.report``) merges the record and the shard records, the newest entry of each
+student winning.
+
 Usage::
 
     python -m course_tools.parallel_grade ASSIGNMENT [--workers N] [--course ROOT]
-        [--db-url URL] [--timeout-per-notebook S] [--Class.trait=VALUE ...]
+        [--db-url URL] [--timeout-per-notebook S] [--shard K/N | --students NAME[,NAME...]]
+        [--Class.trait=VALUE ...]
 
 Options of the form ``--Class.trait=VALUE`` go to nbgrader's configuration, as on its command
 line (e.g. ``--Execute.timeout=30``). Prints a progress line while grading, then one line per
 student: score / max, errors, and the cells flagged for manual review. Exit status 0 when every
-student got a score (even 0), 1 when some student could not be graded.
+student got a score (even 0), 1 when some student could not be graded (or the gradebook, the
+assignment or a student named by ``--students`` was not found), 2 for a bad command line (such
+as a shard K outside 1..N).
 """
 from __future__ import annotations
 
@@ -450,6 +473,61 @@ def list_students(coursedir, assignment: str) -> list[str]:
                   and p.name not in excluded)
 
 
+def parse_shard(text: str) -> tuple[int, int]:
+    """``"K/N"`` -> (K, N), the K-th of N shards; ValueError naming what is wrong otherwise."""
+    parts = text.strip().split("/")
+    try:
+        if len(parts) != 2:
+            raise ValueError
+        k, n = (int(part.strip()) for part in parts)
+    except ValueError:
+        raise ValueError(f"--shard takes K/N, the K-th of N shards (e.g. 1/4), got {text!r}") \
+            from None
+    if n < 1:
+        raise ValueError(f"--shard {text}: the number of shards N must be at least 1, got {n}")
+    if not 1 <= k <= n:
+        raise ValueError(f"--shard {text}: the shard K must be between 1 and N={n}, got {k}")
+    return k, n
+
+
+def parse_students(text: str) -> list[str]:
+    """``"ann,ben"`` -> ["ann", "ben"] (sorted, each once); ValueError for an empty name."""
+    names = [name.strip() for name in text.split(",")]
+    if not text.strip() or any(not name for name in names):
+        raise ValueError(f"--students takes NAME[,NAME...] without empty names, got {text!r}")
+    return sorted(set(names))
+
+
+def shard_of(students: list[str], k: int, n: int) -> list[str]:
+    """The K-th of N shards (1-based) of ``students``: their sorted names dealt round-robin."""
+    return sorted(students)[k - 1::n]
+
+
+def choose_students(everyone: list[str], names: list[str] | None = None,
+                    shard: tuple[int, int] | None = None, assignment: str = "",
+                    coursedir=None) -> list[str]:
+    """Who this run grades, sorted: ``everyone`` (the students with a submission), the named
+    ones, or one shard. ValueError names every named student who has no submission."""
+    if names is not None and shard is not None:
+        raise ValueError("--students and --shard cannot be used together")
+    if shard is not None:
+        return shard_of(everyone, *shard)
+    if names is None:
+        return sorted(everyone)
+    missing = [name for name in names if name not in set(everyone)]
+    if missing:
+        where = "submitted"
+        excluded = set()
+        if coursedir is not None:
+            where = coursedir.submitted_directory
+            excluded = set(filter(None, coursedir.student_id_exclude.split(",")))
+        reasons = [f"{name} (excluded by CourseDirectory.student_id_exclude)"
+                   if name in excluded else name for name in missing]
+        raise ValueError(f"--students: no submission {where}/<student>/{assignment} for "
+                         f"{', '.join(reasons)}")
+    return sorted(names)
+
+
 @contextlib.contextmanager
 def tool_path():
     """This interpreter's bin folder first on PATH (inherited by the workers) meanwhile:
@@ -469,21 +547,29 @@ def tool_path():
 
 def grade(assignment: str, root: Path, workers: int = 2, db_url: str | None = None,
           timeout_per_notebook: float = DEFAULT_TIMEOUT_PER_NOTEBOOK,
-          overrides: list[str] | None = None, progress_stream=sys.stderr) -> list[Outcome]:
-    """Grade every submission of ``assignment``; one outcome per student, sorted by student."""
+          overrides: list[str] | None = None, progress_stream=sys.stderr,
+          students: list[str] | None = None, shard: tuple[int, int] | None = None
+          ) -> list[Outcome]:
+    """Grade the submissions of ``assignment``: every one, those of the ``students`` named, or
+    those of ``shard`` = (K, N) (:func:`shard_of`); one outcome per student, sorted by student."""
     with tool_path():
         return _grade(assignment, root, workers, db_url, timeout_per_notebook,
-                      list(overrides or []), progress_stream)
+                      list(overrides or []), progress_stream, students, shard)
 
 
-def _grade(assignment, root, workers, db_url, timeout_per_notebook, overrides, progress_stream):
+def _grade(assignment, root, workers, db_url, timeout_per_notebook, overrides, progress_stream,
+           names=None, shard=None):
     config = load_config(root, overrides, db_url)
     coursedir = course_directory(config)
+    everyone = list_students(coursedir, assignment)
+    students = choose_students(everyone, names, shard, assignment, coursedir)
     expected = expected_notebooks(coursedir, assignment)
     if not expected:
         raise ValueError(f"assignment {assignment!r} has no notebooks in the gradebook "
                          f"{coursedir.db_url}: run nbgrader generate_assignment {assignment}")
-    students = list_students(coursedir, assignment)
+    if shard is not None:
+        print(f"shard {shard[0]}/{shard[1]}: {len(students)} of the {len(everyone)} students "
+              f"with a submission", file=progress_stream, flush=True)
     if not students:
         return []
     submitted = Path(coursedir.root) / coursedir.submitted_directory
@@ -515,19 +601,22 @@ def _grade(assignment, root, workers, db_url, timeout_per_notebook, overrides, p
         finally:
             progress.close()
     read_scores(coursedir, assignment, outcomes)
-    record_batch(coursedir, assignment, outcomes, time.monotonic() - started)
+    record_batch(coursedir, assignment, outcomes, time.monotonic() - started, shard)
     return [outcomes[s] for s in students]
 
 
-def record_batch(coursedir, assignment: str, outcomes: dict[str, Outcome], seconds: float) -> None:
+def record_batch(coursedir, assignment: str, outcomes: dict[str, Outcome], seconds: float,
+                 shard: tuple[int, int] | None = None) -> None:
     """What the batch knows of each student and nbgrader does not (wall time, timeout, stand-in
-    notebook, dead worker), for the class report: ``autograded/<assignment>.batch.json``."""
+    notebook, dead worker), for the class report: ``autograded/<assignment>.batch.json``, or
+    for a shard ``autograded/<assignment>.shard-K-of-N.batch.json``, which holds the shard's
+    students only."""
     from course_tools.grading_record import write_batch_record
 
     write_batch_record(Path(coursedir.root) / coursedir.autograded_directory, assignment,
                        {o.student: {"graded": o.graded, "faults": list(o.errors),
                                     "seconds": None if o.seconds is None else round(o.seconds, 3)}
-                        for o in outcomes.values()}, seconds)
+                        for o in outcomes.values()}, seconds, shard)
 
 
 class Batch:
@@ -650,7 +739,8 @@ def default_workers() -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m course_tools.parallel_grade",
-        description="Autograde every submission of an assignment with several worker processes.",
+        description="Autograde every submission of an assignment with several worker processes "
+                    "(or those of some students, or of one shard of the class).",
         epilog="Other options of the form --Class.trait=VALUE go to nbgrader's configuration.")
     parser.add_argument("assignment")
     parser.add_argument("--workers", type=int, default=default_workers(),
@@ -662,6 +752,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout-per-notebook", type=float, default=DEFAULT_TIMEOUT_PER_NOTEBOOK,
                         metavar="S", help="wall-clock seconds per notebook before a student's "
                         f"grading is stopped with 0 points; 0: no limit (default {DEFAULT_TIMEOUT_PER_NOTEBOOK})")
+    part = parser.add_mutually_exclusive_group()
+    part.add_argument("--shard", metavar="K/N",
+                      help="grade only the K-th of N shards (1 <= K <= N) of the students with a "
+                      "submission: their sorted names dealt round-robin, so that N runs (e.g. on "
+                      "N nodes sharing the course folder and a PostgreSQL gradebook) split the "
+                      "class without overlap; the batch record goes to "
+                      "autograded/ASSIGNMENT.shard-K-of-N.batch.json")
+    part.add_argument("--students", metavar="NAME[,NAME...]",
+                      help="grade only these students (each needs a submission); their entries "
+                      "of autograded/ASSIGNMENT.batch.json are updated, the others kept")
     import sqlalchemy.exc
 
     args, overrides = parser.parse_known_args(argv)
@@ -674,13 +774,18 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--workers must be at least 1, got {args.workers}")
     if args.timeout_per_notebook < 0:
         parser.error(f"--timeout-per-notebook must be 0 or more, got {args.timeout_per_notebook}")
+    try:
+        shard = parse_shard(args.shard) if args.shard is not None else None
+        names = parse_students(args.students) if args.students is not None else None
+    except ValueError as exc:
+        parser.error(str(exc))
     root = args.course.resolve()
     if not (root / "nbgrader_config.py").is_file():
         parser.error(f"no nbgrader_config.py in {root}: run from the course folder or pass --course")
 
     try:
         outcomes = grade(args.assignment, root, args.workers, args.db_url,
-                         args.timeout_per_notebook, overrides)
+                         args.timeout_per_notebook, overrides, students=names, shard=shard)
     except (ValueError, RuntimeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -692,7 +797,8 @@ def main(argv: list[str] | None = None) -> int:
         print("interrupted: the workers were stopped", file=sys.stderr)
         return 130
     if not outcomes:
-        print(f"No submissions of {args.assignment} in {root / 'submitted'}.")
+        part = f" for shard {shard[0]}/{shard[1]}" if shard else ""
+        print(f"No submissions of {args.assignment} in {root / 'submitted'}{part}.")
         return 0
     print(summary(outcomes))
     failed = [o for o in outcomes if not o.graded]

@@ -10,6 +10,8 @@ Reads what grading recorded, and changes none of it:
   unreadable kernel messages, the notebook's time limit, a cell interrupted after its timeout);
 - ``course_tools.grading_record``'s files: grading time per notebook, and the faults that only
   ``make grade`` knows (a timeout, a corrupt or renamed notebook and what was graded instead);
+  a class graded in shards (``parallel_grade --shard K/N``) has one batch record per shard, which
+  are read together (``grading_record.read_batch_records``);
 - the similarity report's pairs (``make similarity`` writes
   ``reports/similarity/<assignment>/pairs.csv``), for each student's nearest neighbour: the
   other student, or the course_lib reference, that shares the most code with them above the
@@ -48,7 +50,7 @@ from pathlib import Path
 
 import numpy as np
 
-from course_tools.grading_record import batch_record_path, read_json, sidecar_name
+from course_tools.grading_record import read_batch_records, read_json, sidecar_name
 from course_tools.sandbox import KERNEL_DIED, KERNEL_GARBLED, NOTEBOOK_TIME_LIMIT
 from course_tools.static_scan import REVIEW_HEADING
 
@@ -155,6 +157,7 @@ class ClassReport:
     unreadable: list[str]
     similarity_note: str = ""
     batch_seconds: float | None = None
+    batch_shards: tuple[int, int] | None = None  # (shards recorded, N) of a sharded batch
 
     @property
     def waiting(self) -> list[tuple[str, str]]:
@@ -441,7 +444,7 @@ def build_report(course_root: Path, assignment: str, db_url: str | None = None,
                                              f"{submission_id}/")
 
     autograded_root = Path(coursedir.root) / coursedir.autograded_directory
-    batch = read_json(batch_record_path(autograded_root, assignment)) or {}
+    batch = read_batch_records(autograded_root, assignment)
     recorded = batch.get("students", {})
     notebooks = sorted({nb for _, nb in notebook_ids})
     unreadable, times = [], []
@@ -504,7 +507,8 @@ def build_report(course_root: Path, assignment: str, db_url: str | None = None,
                                                        m.name))
     return ClassReport(assignment, [students[s] for s in sorted(students)],
                        in_notebook_order(list(cells.values()), course_root, assignment), ordered, max_auto, max_manual, times, unreadable,
-                       note, batch.get("seconds"))
+                       note, batch.get("seconds"),
+                       tuple(batch["shards"]) if batch.get("shards") else None)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -700,6 +704,10 @@ def render_html(report: ClassReport) -> str:
         total = report.total_seconds
         batch = (f"; the batch took {report.batch_seconds:.1f} s of wall time"
                  if report.batch_seconds else "")
+        if report.batch_seconds and report.batch_shards:
+            recorded, n = report.batch_shards
+            batch += (f" in {n} shards, from the first one's start to the last one's end"
+                      + (f" ({recorded} of the {n} shards recorded)" if recorded != n else ""))
         parts.append(f"<p>{len(report.notebook_times)} notebooks took {total:.1f} s to grade in "
                      f"total ({total / len(report.notebook_times):.1f} s each on average){batch}."
                      f"</p>")

@@ -224,6 +224,28 @@ def test_flags_kernel_faults_and_batch_faults_are_reported(make_course):
         "the page loads nothing from elsewhere")
 
 
+def test_the_records_of_a_sharded_batch_are_read_together(make_course):
+    course = make_course({"ann": {"test_double": 2, "test_half": 1},
+                          "bob": {"test_double": 0, "test_half": 0}})
+    autograded = course / "autograded"
+    autograded.mkdir()
+    for (k, n), student, faults, start, end in [
+            ((1, 2), "ann", [], "10:00:00", "10:01:00"),
+            ((2, 2), "bob", ["timed out after 600 s: grading was stopped, 0 points"],
+             "10:00:10", "10:02:30")]:
+        grading_record.shard_record_path(autograded, ASSIGNMENT, (k, n)).write_text(json.dumps({
+            "assignment": ASSIGNMENT, "shard": [k, n], "seconds": 60.0,
+            "started_at": f"2026-01-05T{start}+00:00", "graded_at": f"2026-01-05T{end}+00:00",
+            "students": {student: {"graded": True, "seconds": 50.0, "faults": faults}}}))
+    built = build(course)
+    by_name = {s.student: s for s in built.students}
+    assert by_name["bob"].faults == ["timed out after 600 s: grading was stopped, 0 points"]
+    assert (by_name["ann"].seconds, by_name["bob"].seconds) == (50.0, 50.0)
+    assert (built.batch_seconds, built.batch_shards) == (150.0, (2, 2))
+    assert ("the batch took 150.0 s of wall time in 2 shards, from the first one's start to "
+            "the last one's end") in report.render_html(built)
+
+
 def test_the_nearest_neighbour_is_read_from_the_similarity_report(make_course):
     from course_tools.similarity import REFERENCE, Pair, write_pairs
 

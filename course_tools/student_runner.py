@@ -390,6 +390,10 @@ def clear_sandbox(me, folders=("/tmp", "/dev/shm"), patience=5.0):
             continue
         for name in entries:
             path = os.path.join(folder, name)
+            if os.path.ismount(path):
+                # The grading process's folders bound into the sandbox (the zygote's pool, with
+                # the next student's scratch and socket): never the student's to remove.
+                continue
             if os.path.isdir(path) and not os.path.islink(path):
                 shutil.rmtree(path, ignore_errors=True)
             else:

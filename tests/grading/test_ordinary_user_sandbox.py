@@ -237,3 +237,20 @@ def test_a_fork_bomb_uses_up_its_own_sandbox_not_the_users_processes(user):
     forked = int(bombed["stdout"].split()[0])
     assert 200 <= forked < sandbox.Limits.processes, bombed
     assert beside["stdout"].split() == ["50"], beside
+
+
+#: Test modules of the sandbox's machinery that run again as the ordinary user, in the sandbox's
+#: user-namespace mode: the re-check's zygote (two students in a row, nothing of the first
+#: reaches the second or the zygote) and the secrets kept from student code.
+SANDBOX_TESTS = ["tests/grading/test_zygote.py", "tests/grading/test_student_environment.py"]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(os.geteuid() != 0, reason="the suite already runs them as this ordinary user")
+def test_the_sandboxs_own_tests_pass_as_an_ordinary_user(user):
+    result = user.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-rs",
+                       "-o", "addopts=", *SANDBOX_TESTS], capture_output=True, text=True,
+                      cwd=ROOT, timeout=900)
+    summary = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""
+    assert result.returncode == 0, f"{result.stdout[-4000:]}\n{result.stderr[-2000:]}"
+    assert " passed" in summary and "skipped" not in summary, summary

@@ -295,10 +295,35 @@ class SandboxedKernelManager(AsyncKernelManager):
                         ).tag(config=True)
     memory_limit = Int(Limits.memory_bytes, help="Address-space limit in bytes.").tag(config=True)
 
+    use_zygote = Bool(True, help="Fork grading kernels from a sandboxed zygote that imported "
+                      "ipykernel, numpy and matplotlib once (course_tools.kernel_zygote)."
+                      ).tag(config=True)
+
+    def _zygote(self):
+        """This process's kernel zygote, or None (not wanted, or it cannot start)."""
+        if not self.use_zygote:
+            return None
+        from course_tools import kernel_zygote
+
+        try:
+            return kernel_zygote.zygote_for(
+                Path(self.course_root), self._hidden(), Limits(memory_bytes=self.memory_limit),
+                student_environment(os.environ))
+        except kernel_zygote.ZygoteError as exc:
+            self.log.warning("starting the kernel afresh: %s", exc)
+            return None
+
+    def _hidden(self) -> list[Path]:
+        return [Path(self.course_root), *map(Path, self.hidden_paths)]
+
     async def _async_pre_start_kernel(self, **kw):
         self._sandbox_uid = sandbox_uid()
-        self._runtime = Path(tempfile.mkdtemp(prefix="grading-kernel-"))
-        give_to_sandbox(self._runtime, self._sandbox_uid)
+        self._kernel_zygote = self._zygote()
+        if self._kernel_zygote is not None:
+            self._runtime = self._kernel_zygote.runtime_folder()
+        else:
+            self._runtime = Path(tempfile.mkdtemp(prefix="grading-kernel-"))
+            give_to_sandbox(self._runtime, self._sandbox_uid)
         self.transport = "ipc"
         self.ip = str(self._runtime / "kernel")
         self.connection_file = str(self._runtime / "connection.json")
@@ -310,11 +335,27 @@ class SandboxedKernelManager(AsyncKernelManager):
         uid = self._sandbox_uid
         give_to_sandbox(Path(self.connection_file), uid)
         workdir = Path(kw.get("cwd") or os.getcwd())
+        env = student_environment(kw.get("env") or os.environ)
+        zygote = self._kernel_zygote
+        if zygote is not None and zygote.alive():
+            from course_tools import kernel_zygote
+
+            if kernel_zygote.is_ipykernel_command(kernel_cmd):
+                self._scratch = zygote.scratch_folder(workdir)
+                try:
+                    process = zygote.fork(self._scratch, env, list(kernel_cmd[3:]))
+                except kernel_zygote.ZygoteError as exc:
+                    self.log.warning("starting the kernel afresh: %s", exc)
+                else:
+                    self.provisioner.process = process
+                    self.provisioner.pid = self.provisioner.pgid = None
+                    self.provisioner.cwd = str(self._scratch)
+                    self._reconcile_connection_info(self.provisioner.connection_info)
+                    return
         self._scratch = make_scratch(uid, copy_from=workdir)
-        hidden = [Path(self.course_root), *map(Path, self.hidden_paths)]
         kw["cwd"] = str(self._scratch)
-        kw["env"] = student_environment(kw.get("env") or os.environ)
-        cmd = sandbox_command(kernel_cmd, scratch=self._scratch, uid=uid, hidden=hidden,
+        kw["env"] = env
+        cmd = sandbox_command(kernel_cmd, scratch=self._scratch, uid=uid, hidden=self._hidden(),
                               binds=[self._runtime],
                               limits=Limits(memory_bytes=self.memory_limit),
                               course_root=Path(self.course_root))

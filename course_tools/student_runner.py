@@ -467,8 +467,92 @@ def zygote(preload):
         control_out.flush()
 
 
+# ---------------------------------------------------------------------------------------------
+# The kernel zygote
+
+KERNEL_PRELOAD = ("numpy", "matplotlib", "matplotlib.pyplot", "ipykernel.kernelapp",
+                  "ipykernel.ipkernel", "IPython.core.interactiveshell", "course_lib",
+                  "course_lib.grading", "course_lib.mistakes")
+
+
+def kernel_process(request, control_fds):
+    """In the forked child: become a fresh ipykernel with the request's environment and
+    arguments, as ``python -m ipykernel_launcher`` would, holding the liveness socket."""
+    import ctypes
+    import socket
+
+    try:
+        for fd in control_fds:
+            os.close(fd)
+        for name in ZYGOTE_IGNORED_SIGNALS:
+            signal.signal(getattr(signal, name), signal.SIG_DFL)
+        os.setsid()
+        ctypes.CDLL(None).prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)  # as a kernel started afresh
+        os.chdir(request["scratch"])
+        scratch = request["scratch"]
+        os.environ.clear()
+        os.environ.update(request["env"])
+        # What the sandbox's command line sets for a kernel started afresh.
+        os.environ.update(HOME=scratch, PWD=scratch, IPYTHONDIR=os.path.join(scratch, ".ipython"),
+                          MPLCONFIGDIR=os.path.join(scratch, ".matplotlib"), JPY_PARENT_PID="1",
+                          PYTHONDONTWRITEBYTECODE="1")
+        sys.dont_write_bytecode = bool(os.environ.get("PYTHONDONTWRITEBYTECODE"))
+        alive = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        alive.connect(request["socket"])
+        # Only the kernel holds it: its end tells the grading process that the kernel ended.
+        os.register_at_fork(after_in_child=alive.close)
+        from importlib.util import find_spec
+
+        sys.argv = [find_spec("ipykernel_launcher").origin, *request["arguments"]]
+        if sys.path and sys.path[0] == "":
+            del sys.path[0]  # as ipykernel_launcher does: the folder's files are not modules
+        from ipykernel import kernelapp
+
+        kernelapp.launch_new_instance()
+    finally:
+        os._exit(0)
+
+
+def kernel_zygote(preload):
+    """Import what a grading kernel imports, once; then, per ``{"op": "fork", "nonce", "scratch",
+    "socket", "env", "arguments"}``, kill every other process of the sandbox, empty /tmp and
+    fork a kernel (`kernel_process`); ``{"op": "clear", "nonce"}`` kills and empties only."""
+    import ctypes
+    import importlib
+
+    control_out = os.fdopen(os.dup(1), "w")
+    control_in = os.fdopen(os.dup(0), "r")
+    silence_standard_streams()
+    for name in ZYGOTE_IGNORED_SIGNALS:
+        signal.signal(getattr(signal, name), signal.SIG_IGN)
+    if ctypes.CDLL(None, use_errno=True).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0:
+        raise SystemExit("cannot make the zygote undumpable")
+    loaded = []
+    for name in preload:
+        try:
+            importlib.import_module(name)
+            loaded.append(name)
+        except Exception:
+            pass
+    control_out.write(json.dumps({"ready": loaded}) + "\n")
+    control_out.flush()
+    me = os.getpid()
+    for line in control_in:
+        request = json.loads(line)
+        clear_sandbox(me)
+        if request.get("op") == "fork":
+            if os.fork() == 0:
+                kernel_process(request, (control_in.fileno(), control_out.fileno()))
+            control_out.write(json.dumps({"forked": request["nonce"]}) + "\n")
+        else:
+            control_out.write(json.dumps({"cleared": request.get("nonce")}) + "\n")
+        control_out.flush()
+
+
 if __name__ == "__main__":
     if sys.argv[1:2] == ["zygote"]:
         zygote(sys.argv[2:])
+    elif sys.argv[1:2] == ["kernel-zygote"]:
+        kernel_zygote(sys.argv[2:])
     else:
         main()

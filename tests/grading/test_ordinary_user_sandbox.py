@@ -240,9 +240,10 @@ def test_a_fork_bomb_uses_up_its_own_sandbox_not_the_users_processes(user):
 
 
 #: Test modules of the sandbox's machinery that run again as the ordinary user, in the sandbox's
-#: user-namespace mode: the re-check's zygote (two students in a row, nothing of the first
-#: reaches the second or the zygote) and the secrets kept from student code.
-SANDBOX_TESTS = ["tests/grading/test_zygote.py", "tests/grading/test_student_environment.py"]
+#: user-namespace mode: the zygotes of the re-check and of the grading kernels (students in a
+#: row, nothing of one reaches the next or the zygote) and the secrets kept from student code.
+SANDBOX_TESTS = ["tests/grading/test_zygote.py", "tests/grading/test_kernel_zygote.py",
+                 "tests/grading/test_student_environment.py"]
 
 
 @pytest.mark.slow

@@ -7,7 +7,8 @@ server extension), alice saves the answer key into her copy (Jupyter's contents 
 leaves his untouched, both submit, the instructor collects, autogrades, generates and releases
 feedback, and each student fetches the feedback and reads their score in it. Grading runs in the
 instructor's server with the course's nbgrader_config.py (with its sandbox where this machine
-allows it: root and bubblewrap).
+allows it). Where the suite runs as root, test_ordinary_user_hub.py runs the same hub as an
+ordinary user and proves that Autograde grades in the sandbox's user-namespace mode.
 
 The test also checks the two views of the hub (students have no formgrader, instructors do), that
 a student's token cannot open another user's server, and that ``nbgrader db student add`` run in

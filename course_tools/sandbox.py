@@ -163,6 +163,16 @@ def exposed_paths(course_root: Path) -> list[Path]:
     return list(dict.fromkeys(p.resolve() for p in needed))
 
 
+def machinery_checkout() -> list[Path]:
+    """The course checkout this machinery runs from, when it is one (it holds ``source/``).
+
+    It is hidden too, whatever course folder is graded: grading a copy of the course, or another
+    course, from a checkout must not leave that checkout's ``source/`` (the answer keys) in
+    sight. Installed as a package, the machinery lies in the interpreter's folder, which stays.
+    """
+    return [COURSE_ROOT] if (COURSE_ROOT / "source").is_dir() else []
+
+
 def sandbox_command(inner: list[str], *, scratch: Path, uid: int, hidden: list[Path],
                     binds: list[Path] = (), limits: Limits = Limits(),
                     course_root: Path = COURSE_ROOT) -> list[str]:
@@ -177,7 +187,8 @@ def sandbox_command(inner: list[str], *, scratch: Path, uid: int, hidden: list[P
     uid : int
         The uid (and gid) it runs as.
     hidden : list of Path
-        Folders replaced by empty ones (the course, the exchange).
+        Folders replaced by empty ones (the course, the exchange; `machinery_checkout` and, in
+        user-namespace mode, `user_mode_hidden` are added).
     binds : list of Path
         Further folders it may write (e.g. the kernel's socket folder).
     limits : Limits
@@ -185,8 +196,8 @@ def sandbox_command(inner: list[str], *, scratch: Path, uid: int, hidden: list[P
     limit = ["prlimit", f"--as={limits.memory_bytes}", f"--fsize={limits.file_bytes}",
              f"--nofile={limits.open_files}", f"--nproc={limits.processes}", "--core=0", "--"]
     user_mode = sandbox_mode() == USER_NAMESPACE_MODE
-    if user_mode:
-        hidden = [*hidden, *user_mode_hidden()]
+    hidden = list(dict.fromkeys([*map(Path, hidden), *machinery_checkout(),
+                                 *(user_mode_hidden() if user_mode else [])]))
     # Root mode: the limits go on bwrap (the uid switch below keeps them). User-namespace mode:
     # inside the sandbox, since a process limit set before bwrap creates the namespace would
     # also cap the user's processes outside, which other sandboxes share.

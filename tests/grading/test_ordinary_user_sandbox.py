@@ -255,3 +255,13 @@ def test_the_sandboxs_own_tests_pass_as_an_ordinary_user(user):
     summary = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""
     assert result.returncode == 0, f"{result.stdout[-4000:]}\n{result.stderr[-2000:]}"
     assert " passed" in summary and "skipped" not in summary, summary
+
+
+def test_the_checkout_the_machinery_runs_from_is_hidden_whatever_course_is_graded(tmp_path):
+    """Grading a copy of the course (as the tests do) or another course from this checkout must
+    not leave the checkout's source/ (the answer keys) in sight."""
+    assert (ROOT / "source").is_dir() and sandbox.machinery_checkout() == [ROOT]
+    cmd = sandbox.sandbox_command(["python3"], scratch=tmp_path, uid=os.getuid(),
+                                  hidden=[tmp_path / "another_course"])
+    tmpfs = {cmd[i + 1] for i, a in enumerate(cmd) if a == "--tmpfs"}
+    assert str(ROOT) in tmpfs, tmpfs

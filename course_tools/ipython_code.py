@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import gc
 from dataclasses import dataclass
 
 from IPython.core.inputtransformer2 import TransformerManager
@@ -97,10 +98,32 @@ def _leading_blank_lines(lines: list[str]) -> int:
     return 0
 
 
+def parse_python(code: str) -> ast.Module:
+    """``ast.parse(code)``, safe from a fault of CPython 3.11 and 3.12.
+
+    There, ``ast.parse`` can fail with "SystemError: AST constructor recursion depth mismatch"
+    when another parse runs while it builds its tree (python/cpython#106905): a finalizer that
+    the garbage collector calls in between, or another thread that gets the interpreter then.
+    The collector is paused during the parse, and a parse that fails so is tried again.
+    """
+    for attempt in range(3):
+        paused = gc.isenabled()
+        gc.disable()
+        try:
+            return ast.parse(code)
+        except SystemError:
+            if attempt == 2:
+                raise
+        finally:
+            if paused:
+                gc.enable()
+    raise AssertionError("unreachable")
+
+
 def _generated_call(line: str) -> tuple[str, ast.Call, bool] | None:
     """(method, call, assigned) when a line of the kernel's code is one call of the shell."""
     try:
-        tree = ast.parse(line.strip())
+        tree = parse_python(line.strip())
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     if len(tree.body) != 1:

@@ -23,28 +23,25 @@ are). ``c.SandboxedKernelManager.use_zygote = False`` starts every kernel afresh
 from __future__ import annotations
 
 import atexit
-import json
 import os
 import secrets
 import select
-import shutil
 import signal
 import socket
 import subprocess
-import sys
-import tempfile
 import time
 from pathlib import Path
 
 from course_tools import sandbox
+from course_tools.recheck import RunnerError, Zygote
+from course_tools.student_runner import KERNEL_PRELOAD
 
-RUNNER_SOURCE = (Path(__file__).parent / "student_runner.py").read_text()
 START_TIMEOUT = 120.0
 FORK_TIMEOUT = 20.0
 
 
-class ZygoteError(RuntimeError):
-    """The zygote could not start, or could not fork a kernel."""
+#: What a zygote raises when it cannot start, or cannot fork a kernel.
+ZygoteError = RunnerError
 
 
 def is_ipykernel_command(cmd: list[str]) -> bool:
@@ -94,57 +91,16 @@ class ForkedKernel:
     terminate = kill
 
 
-class KernelZygote:
-    """One sandboxed zygote for the grading kernels of this process (see the module)."""
+class KernelZygote(Zygote):
+    """One sandboxed zygote for the grading kernels of this process (see the module): the
+    re-check's zygote, started as the kernel is (no ``-I``) with what a kernel imports."""
+
+    PYTHON_OPTIONS, MODE, PRELOAD = (), "kernel-zygote", KERNEL_PRELOAD
 
     def __init__(self, course_root: Path, hidden: list[Path], limits: sandbox.Limits,
                  env: dict[str, str]):
-        self.uid = sandbox.sandbox_uid()
-        self.pool = Path(tempfile.mkdtemp(prefix="grading-kernels-"))
-        self.pool.chmod(0o755)  # root mode: root's, so the sandbox uid cannot rename in it
-        home = sandbox.make_scratch(self.uid, parent=self.pool, name="zygote")
-        from course_tools.student_runner import KERNEL_PRELOAD
-
-        cmd = sandbox.sandbox_command(
-            [sys.executable, "-c", RUNNER_SOURCE, "kernel-zygote", *KERNEL_PRELOAD],
-            scratch=home, uid=self.uid, hidden=[course_root, *hidden], binds=[self.pool],
-            limits=limits, course_root=course_root)
-        env = dict(env)
-        env.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                     stderr=subprocess.DEVNULL, env=env, text=True, bufsize=1)
-        ready = self._read(START_TIMEOUT)
-        if ready is None or "ready" not in ready:
-            self.close()
-            raise ZygoteError("the sandboxed kernel zygote did not start")
-
-    def alive(self) -> bool:
-        return self.proc.poll() is None
-
-    def _read(self, timeout: float, nonce: str | None = None) -> dict | None:
-        deadline = time.monotonic() + timeout
-        while (remaining := deadline - time.monotonic()) > 0:
-            ready, _, _ = select.select([self.proc.stdout], [], [], remaining)
-            if not ready:
-                return None
-            line = self.proc.stdout.readline()
-            if not line:
-                return None
-            try:
-                answer = json.loads(line)
-            except ValueError:
-                continue
-            if nonce is None or nonce in (answer.get("forked"), answer.get("cleared")):
-                return answer
-        return None
-
-    def _send(self, request: dict, timeout: float) -> dict | None:
-        try:
-            self.proc.stdin.write(json.dumps(request) + "\n")
-            self.proc.stdin.flush()
-        except OSError:
-            return None
-        return self._read(timeout, request["nonce"])
+        super().__init__(course_root, hidden, limits, start_timeout=START_TIMEOUT,
+                         env={"MPLBACKEND": "module://matplotlib_inline.backend_inline", **env})
 
     def runtime_folder(self) -> Path:
         """A folder for one kernel's connection file and sockets, inside the zygote's sandbox."""
@@ -157,41 +113,18 @@ class KernelZygote:
         return sandbox.make_scratch(self.uid, copy_from=workdir, parent=self.pool,
                                     name=f"scratch-{secrets.token_hex(8)}")
 
-    def fork(self, scratch: Path, env: dict[str, str], arguments: list[str]) -> ForkedKernel:
+    def fork_kernel(self, scratch: Path, env: dict[str, str],
+                    arguments: list[str]) -> ForkedKernel:
         if not self.alive():
             raise ZygoteError("the kernel zygote has ended")
-        address = self.pool / f"{secrets.token_hex(8)}.sock"
-        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
-            listener.bind(str(address))
-            address.chmod(0o666)
-            listener.listen(1)
-            request = {"op": "fork", "nonce": secrets.token_hex(16), "scratch": str(scratch),
-                       "socket": str(address), "env": env, "arguments": arguments}
-            if self._send(request, FORK_TIMEOUT) is None:
-                self.close()
-                raise ZygoteError("the kernel zygote did not fork in time")
-            listener.settimeout(FORK_TIMEOUT)
-            try:
-                alive, _ = listener.accept()
-            except OSError as exc:
-                raise ZygoteError(f"the forked kernel did not connect ({exc})")
-            return ForkedKernel(alive, self)
-        finally:
-            listener.close()
-            address.unlink(missing_ok=True)
-
-    def clear(self) -> None:
-        """Kill the kernel and everything it started; a zygote that does not answer is closed."""
-        if self.alive() and self._send({"op": "clear", "nonce": secrets.token_hex(16)},
-                                       FORK_TIMEOUT) is None:
-            self.close()
-
-    def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait()
-        shutil.rmtree(self.pool, ignore_errors=True)
+            alive = self.fork_child({"scratch": str(scratch), "env": env, "arguments": arguments},
+                                    self.pool / f"{secrets.token_hex(8)}.sock", FORK_TIMEOUT,
+                                    "a kernel")
+        except RunnerError:
+            self.close()  # the next kernel gets a new zygote
+            raise
+        return ForkedKernel(alive, self)
 
 
 _zygotes: dict[tuple, KernelZygote] = {}

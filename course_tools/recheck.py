@@ -206,9 +206,13 @@ class Zygote:
                "IPython.core.interactiveshell", "matplotlib_inline.backend_inline", "course_lib",
                "course_lib.grading", "course_lib.widgets", "course_lib.playground")
 
+    #: How the runner is started, and as what (student_runner's ``__main__``).
+    PYTHON_OPTIONS, MODE = ("-I",), "zygote"
+
     def __init__(self, course_root: Path, hidden: list[Path],
-                 limits: sandbox.Limits = sandbox.Limits(), preload=PRELOAD,
-                 start_timeout: float = 120.0):
+                 limits: sandbox.Limits = sandbox.Limits(), preload=None,
+                 start_timeout: float = 120.0, env: dict[str, str] | None = None):
+        preload = self.PRELOAD if preload is None else preload
         self.uid = sandbox.sandbox_uid()
         self.pool = Path(tempfile.mkdtemp(prefix="grading-pool-"))
         # Root mode: root's, so the sandbox uid cannot rename the sockets in it. User-namespace
@@ -216,12 +220,12 @@ class Zygote:
         # the folder holds no leftovers of an earlier student when the next one is forked.
         self.pool.chmod(0o755)
         home = sandbox.make_scratch(self.uid, parent=self.pool, name="zygote")
-        cmd = sandbox.sandbox_command([sys.executable, "-I", "-c", RUNNER_SOURCE, "zygote", *preload],
-                                      scratch=home, uid=self.uid,
-                                      hidden=[course_root, *hidden], binds=[self.pool],
-                                      limits=limits, course_root=course_root)
-        env = sandbox.student_environment()
-        env["MPLBACKEND"] = "Agg"
+        cmd = sandbox.sandbox_command(
+            [sys.executable, *self.PYTHON_OPTIONS, "-c", RUNNER_SOURCE, self.MODE, *preload],
+            scratch=home, uid=self.uid, hidden=[course_root, *hidden], binds=[self.pool],
+            limits=limits, course_root=course_root)
+        env = sandbox.student_environment() if env is None else dict(env)
+        env.setdefault("MPLBACKEND", "Agg")
         self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.DEVNULL, env=env, text=True, bufsize=1)
         self.count = 0
@@ -280,7 +284,22 @@ class Zygote:
         self.count += 1
         name = f"student-{self.count}-{secrets.token_hex(8)}"
         scratch = sandbox.make_scratch(self.uid, copy_from=workdir, parent=self.pool, name=name)
-        address = self.pool / f"{name}.sock"
+        connection = self.fork_child({"scratch": str(scratch)}, self.pool / f"{name}.sock",
+                                     timeout, "a student process")
+        # Every process of the previous students is dead now: their folders can go.
+        for old in self.pool.iterdir():
+            if old.name.startswith("student-") and old != scratch:
+                if old.is_dir():
+                    shutil.rmtree(old, ignore_errors=True)
+                else:
+                    old.unlink(missing_ok=True)
+        connection.settimeout(None)
+        return ForkedStudentProcess(connection, scratch, zygote=self)
+
+    def fork_child(self, fields: dict, address: Path, timeout: float,
+                   what: str) -> socket.socket:
+        """Ask the zygote to fork a child (``fields`` go with the request) that connects to a
+        socket this process listens on at ``address``; the connection."""
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             listener.bind(str(address))
@@ -289,27 +308,18 @@ class Zygote:
             nonce = secrets.token_hex(16)
             try:
                 self.proc.stdin.write(json.dumps({"op": "fork", "nonce": nonce,
-                                                  "scratch": str(scratch),
-                                                  "socket": str(address)}) + "\n")
+                                                  "socket": str(address), **fields}) + "\n")
                 self.proc.stdin.flush()
             except OSError as exc:
                 raise RunnerError(f"the zygote stopped listening ({exc})")
             if self._read_control(timeout, nonce) is None:
-                raise RunnerError("the zygote did not fork a student process in time")
-            # Every process of the previous students is dead now: their folders can go.
-            for old in self.pool.iterdir():
-                if old.name.startswith("student-") and old not in (scratch, address):
-                    if old.is_dir():
-                        shutil.rmtree(old, ignore_errors=True)
-                    else:
-                        old.unlink(missing_ok=True)
+                raise RunnerError(f"the zygote did not fork {what} in time")
             listener.settimeout(timeout)
             try:
                 connection, _ = listener.accept()
             except OSError as exc:
-                raise RunnerError(f"the student process did not connect ({exc})")
-            connection.settimeout(None)
-            return ForkedStudentProcess(connection, scratch, zygote=self)
+                raise RunnerError(f"{what} did not connect ({exc})")
+            return connection
         finally:
             listener.close()
             address.unlink(missing_ok=True)

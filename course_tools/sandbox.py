@@ -354,7 +354,7 @@ class SandboxedKernelManager(AsyncKernelManager):
             if kernel_zygote.is_ipykernel_command(kernel_cmd):
                 self._scratch = zygote.scratch_folder(workdir)
                 try:
-                    process = zygote.fork(self._scratch, env, list(kernel_cmd[3:]))
+                    process = zygote.fork_kernel(self._scratch, env, list(kernel_cmd[3:]))
                 except kernel_zygote.ZygoteError as exc:
                     self.log.warning("starting the kernel afresh: %s", exc)
                 else:

@@ -46,7 +46,6 @@ import builtins
 import codecs
 import contextlib
 import functools
-import gc
 import io
 import keyword
 import re
@@ -61,7 +60,7 @@ import nbformat
 from nbconvert.preprocessors import Preprocessor
 from traitlets import Bool, List, Unicode
 
-from .ipython_code import PYTHON_MAGICS, MagicCall, magic_calls, scannable_code
+from .ipython_code import PYTHON_MAGICS, MagicCall, magic_calls, parse_python, scannable_code
 
 __all__ = ["CATEGORIES", "CellScan", "Flag", "FlagSuspiciousCode", "fold", "graded_names_of",
            "review_text", "scan_cells", "scan_notebook", "scan_source", "strip_ipython_syntax"]
@@ -1578,28 +1577,6 @@ DEFAULT_PROTECTED = frozenset({"np", "check_function", "check_value", "MISTAKES"
 _SCAN_RECURSION_LIMIT = 6000
 
 
-def parse_python(code: str) -> ast.Module:
-    """``ast.parse(code)``, safe from a fault of CPython 3.11 and 3.12.
-
-    There, ``ast.parse`` can fail with "SystemError: AST constructor recursion depth mismatch"
-    when another parse runs while it builds its tree (python/cpython#106905): a finalizer that
-    the garbage collector calls in between, or another thread that gets the interpreter then.
-    The collector is paused during the parse, and a parse that fails so is tried again.
-    """
-    for attempt in range(3):
-        paused = gc.isenabled()
-        gc.disable()
-        try:
-            return ast.parse(code)
-        except SystemError:
-            if attempt == 2:
-                raise
-        finally:
-            if paused:
-                gc.enable()
-    raise AssertionError("unreachable")
-
-
 @contextlib.contextmanager
 def _recursion_limit(limit: int):
     previous = sys.getrecursionlimit()
@@ -1938,14 +1915,8 @@ class FlagSuspiciousCode(Preprocessor):
 
     def preprocess(self, nb, resources):
         try:
-            try:
-                scans = scan_cells(nb, include_ungraded=self.scan_ungraded_cells,
-                                   local_modules=self.assignment_modules)
-            except Exception:  # the interpreter's fault, not the code's, is seldom twice
-                self.log.warning("The static scan failed on this notebook; trying again",
-                                 exc_info=True)
-                scans = scan_cells(nb, include_ungraded=self.scan_ungraded_cells,
-                                   local_modules=self.assignment_modules)
+            scans = scan_cells(nb, include_ungraded=self.scan_ungraded_cells,
+                               local_modules=self.assignment_modules)
         except Exception as exc:  # the scan must never cost a student their grading
             self.log.error("The static scan failed on this notebook", exc_info=True)
             first = next((i for i, c in enumerate(nb.cells) if _is_solution(c)), None)

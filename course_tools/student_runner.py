@@ -34,6 +34,8 @@ kills every other process of its sandbox, empties the sandbox's /tmp, forks a st
 works in ``scratch`` and talks over the Unix socket ``socket``, and answers ``{"forked": nonce}``.
 A student process never holds the zygote's own channel, and the zygote cannot be traced or read
 by it (it is not dumpable), so one student's code never reaches the next student's process.
+Started with ``kernel-zygote`` instead, the same zygote forks grading kernels
+(`kernel_process`; see `course_tools.kernel_zygote`).
 """
 import base64
 import io
@@ -403,20 +405,26 @@ def clear_sandbox(me, folders=("/tmp", "/dev/shm"), patience=5.0):
                     pass
 
 
+def leave_zygote(request, control_fds):
+    """In a forked child: cut every tie to the zygote and move into the request's scratch folder
+    (home, IPython's and matplotlib's folders there too)."""
+    for fd in control_fds:
+        os.close(fd)
+    for name in ZYGOTE_IGNORED_SIGNALS:
+        signal.signal(getattr(signal, name), signal.SIG_DFL)
+    os.setsid()
+    scratch = request["scratch"]
+    os.chdir(scratch)
+    return dict(HOME=scratch, IPYTHONDIR=os.path.join(scratch, ".ipython"),
+                MPLCONFIGDIR=os.path.join(scratch, ".matplotlib"))
+
+
 def student_process(request, control_fds):
     """In the forked child: cut every tie to the zygote, then serve one student over the socket."""
     import socket
 
     try:
-        for fd in control_fds:
-            os.close(fd)
-        for name in ZYGOTE_IGNORED_SIGNALS:
-            signal.signal(getattr(signal, name), signal.SIG_DFL)
-        os.setsid()
-        scratch = request["scratch"]
-        os.chdir(scratch)
-        os.environ.update(HOME=scratch, IPYTHONDIR=os.path.join(scratch, ".ipython"),
-                          MPLCONFIGDIR=os.path.join(scratch, ".matplotlib"))
+        os.environ.update(leave_zygote(request, control_fds))
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         sock.connect(request["socket"])
         channel_in = sock.makefile("r", encoding="utf-8")
@@ -427,7 +435,10 @@ def student_process(request, control_fds):
         os._exit(0)
 
 
-def zygote(preload):
+def zygote(preload, child=student_process):
+    """Import ``preload`` once; then answer ``{"op": "clear", "nonce"}`` by killing every other
+    process of the sandbox and emptying /tmp, and ``{"op": "fork", "nonce", ...}`` by doing the
+    same and forking ``child(request, control_fds)``."""
     import ctypes
     import importlib
 
@@ -462,7 +473,7 @@ def zygote(preload):
         clear_sandbox(me)
         pid = os.fork()
         if pid == 0:
-            student_process(request, (control_in.fileno(), control_out.fileno()))
+            child(request, (control_in.fileno(), control_out.fileno()))
         control_out.write(json.dumps({"forked": request["nonce"]}) + "\n")
         control_out.flush()
 
@@ -482,19 +493,12 @@ def kernel_process(request, control_fds):
     import socket
 
     try:
-        for fd in control_fds:
-            os.close(fd)
-        for name in ZYGOTE_IGNORED_SIGNALS:
-            signal.signal(getattr(signal, name), signal.SIG_DFL)
-        os.setsid()
+        folders = leave_zygote(request, control_fds)
         ctypes.CDLL(None).prctl(PR_SET_DUMPABLE, 1, 0, 0, 0)  # as a kernel started afresh
-        os.chdir(request["scratch"])
-        scratch = request["scratch"]
         os.environ.clear()
         os.environ.update(request["env"])
         # What the sandbox's command line sets for a kernel started afresh.
-        os.environ.update(HOME=scratch, PWD=scratch, IPYTHONDIR=os.path.join(scratch, ".ipython"),
-                          MPLCONFIGDIR=os.path.join(scratch, ".matplotlib"), JPY_PARENT_PID="1",
+        os.environ.update(folders, PWD=request["scratch"], JPY_PARENT_PID="1",
                           PYTHONDONTWRITEBYTECODE="1")
         sys.dont_write_bytecode = bool(os.environ.get("PYTHONDONTWRITEBYTECODE"))
         alive = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -513,46 +517,10 @@ def kernel_process(request, control_fds):
         os._exit(0)
 
 
-def kernel_zygote(preload):
-    """Import what a grading kernel imports, once; then, per ``{"op": "fork", "nonce", "scratch",
-    "socket", "env", "arguments"}``, kill every other process of the sandbox, empty /tmp and
-    fork a kernel (`kernel_process`); ``{"op": "clear", "nonce"}`` kills and empties only."""
-    import ctypes
-    import importlib
-
-    control_out = os.fdopen(os.dup(1), "w")
-    control_in = os.fdopen(os.dup(0), "r")
-    silence_standard_streams()
-    for name in ZYGOTE_IGNORED_SIGNALS:
-        signal.signal(getattr(signal, name), signal.SIG_IGN)
-    if ctypes.CDLL(None, use_errno=True).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0:
-        raise SystemExit("cannot make the zygote undumpable")
-    loaded = []
-    for name in preload:
-        try:
-            importlib.import_module(name)
-            loaded.append(name)
-        except Exception:
-            pass
-    control_out.write(json.dumps({"ready": loaded}) + "\n")
-    control_out.flush()
-    me = os.getpid()
-    for line in control_in:
-        request = json.loads(line)
-        clear_sandbox(me)
-        if request.get("op") == "fork":
-            if os.fork() == 0:
-                kernel_process(request, (control_in.fileno(), control_out.fileno()))
-            control_out.write(json.dumps({"forked": request["nonce"]}) + "\n")
-        else:
-            control_out.write(json.dumps({"cleared": request.get("nonce")}) + "\n")
-        control_out.flush()
-
-
 if __name__ == "__main__":
     if sys.argv[1:2] == ["zygote"]:
         zygote(sys.argv[2:])
     elif sys.argv[1:2] == ["kernel-zygote"]:
-        kernel_zygote(sys.argv[2:])
+        zygote(sys.argv[2:], child=kernel_process)
     else:
         main()

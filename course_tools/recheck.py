@@ -233,7 +233,8 @@ class Zygote:
         if ready is None or "ready" not in ready:
             self.close()
             raise RunnerError("the sandboxed zygote did not start")
-        self.loaded = ready["ready"]
+        self.loaded = ready["ready"]  # the modules of ``preload`` that it imported
+        self.threads = ready.get("threads")  # how many threads it had then (1)
 
     def alive(self) -> bool:
         return self.proc.poll() is None

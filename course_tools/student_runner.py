@@ -19,8 +19,8 @@ such objects, so that a test cell can build an expression on the student's own `
 ``{"op": "items", "handle"}`` runs through such an object (a generator of mini-batches) in this
 process and answers with its items as a list, at most ``MAX_ITEMS`` of them.
 Numbers, strings, tuples, lists, dicts with string keys and numpy random generators (their
-state) travel as themselves, arrays as .npy bytes in base64 read with
-``allow_pickle=False``; any other object the student's code returns stays here and is answered
+state) travel as themselves, arrays as their type (booleans, integers or floats only), shape and
+bytes in base64, from which the other side makes a plain numeric array or refuses; any other object the student's code returns stays here and is answered
 as a handle (a number and a type name), never as something to execute. A function the test cell
 passes (the ``f`` of a gradient check) arrives as a *callback*: calling it writes
 ``{"callback": n, "args"}`` on the channel and waits for ``{"op": "callback_return", "value"}``;
@@ -38,7 +38,6 @@ Started with ``kernel-zygote`` instead, the same zygote forks grading kernels
 (`kernel_process`; see `course_tools.kernel_zygote`).
 """
 import base64
-import io
 import json
 import operator
 import os
@@ -52,6 +51,11 @@ import numpy as np
 MAX_ARRAY_BYTES = 64 * 2**20
 MAX_STRING_CHARS = 2**20
 MAX_ITEMS = 10_000
+#: The array types that travel: booleans, integers and floats, in either byte order.
+ARRAY_DTYPES = frozenset(np.dtype(kind + str(size)).newbyteorder(order).str
+                         for kind, sizes in (("b", (1,)), ("i", (1, 2, 4, 8)), ("u", (1, 2, 4, 8)),
+                                             ("f", (2, 4, 8)))
+                         for size in sizes for order in "<>")
 BIT_GENERATORS = ("PCG64", "PCG64DXSM", "MT19937", "Philox", "SFC64")
 REFERENCES = ("__handle__", "__student__", "__callback__", "__opaque__")
 
@@ -70,10 +74,10 @@ def encode(value, depth=0, keep=None):
         return {"__int__": int(value)}
     if isinstance(value, (float, np.floating)):
         return {"__float__": float(value)}
-    if isinstance(value, np.ndarray) and value.dtype.kind in "biuf" and value.nbytes <= MAX_ARRAY_BYTES:
-        buf = io.BytesIO()
-        np.save(buf, value.copy(order="C"), allow_pickle=False)  # keeps 0-d arrays 0-d
-        return {"__nd__": base64.b64encode(buf.getvalue()).decode("ascii")}
+    if (isinstance(value, np.ndarray) and value.dtype.str in ARRAY_DTYPES
+            and value.nbytes <= MAX_ARRAY_BYTES):
+        return {"__nd__": value.dtype.str, "shape": list(value.shape),
+                "data": base64.b64encode(value.tobytes(order="C")).decode("ascii")}
     if value is None:
         return None
     if isinstance(value, str) and len(value) <= MAX_STRING_CHARS:
@@ -93,6 +97,29 @@ def encode(value, depth=0, keep=None):
     return {"__opaque__": type(value).__name__}
 
 
+def _array(obj) -> np.ndarray:
+    """The array ``encode`` wrote: a dtype of ``ARRAY_DTYPES``, a shape and its C-order bytes.
+
+    Anything else (another dtype, a shape that does not match the bytes) is refused, so no
+    object array, no pickle and no array larger than ``MAX_ARRAY_BYTES`` can be made this way.
+    """
+    dtype, shape, data = obj["__nd__"], obj.get("shape"), obj.get("data")
+    if not isinstance(dtype, str) or dtype not in ARRAY_DTYPES:
+        raise ValueError(f"not an array type the re-check accepts: {dtype!r}")
+    if (not isinstance(shape, list) or len(shape) > 32
+            or not all(type(n) is int and 0 <= n <= MAX_ARRAY_BYTES for n in shape)):
+        raise ValueError(f"not an array shape: {shape!r}")
+    if not isinstance(data, str) or len(data) > 2 * MAX_ARRAY_BYTES:
+        raise ValueError("not an array's data")
+    raw = bytearray(base64.b64decode(data, validate=True))  # a bytearray: the array is writable
+    size = 1
+    for n in shape:
+        size *= n
+    if size * np.dtype(dtype).itemsize != len(raw) or len(raw) > MAX_ARRAY_BYTES:
+        raise ValueError(f"the array's data does not fill the shape {tuple(shape)}")
+    return np.frombuffer(raw, dtype=dtype).reshape(shape)
+
+
 def _generator(obj) -> np.random.Generator:
     """A numpy Generator in the state that was sent (a copy: the sender's does not advance)."""
     name = obj["__rng__"]
@@ -107,7 +134,7 @@ def decode(obj, resolve=None):
     """The value ``encode`` wrote; references (handles, names, callbacks) through ``resolve``."""
     if isinstance(obj, dict):
         if "__nd__" in obj:
-            return np.load(io.BytesIO(base64.b64decode(obj["__nd__"])), allow_pickle=False)
+            return _array(obj)
         if "__float__" in obj:
             return float(obj["__float__"])
         if "__int__" in obj:
@@ -457,7 +484,10 @@ def zygote(preload, child=student_process):
             loaded.append(name)
         except Exception:
             pass
-    control_out.write(json.dumps({"ready": loaded}) + "\n")
+    # One thread is expected: a fork copies only the forking thread, with any lock another
+    # thread held left locked for ever. The grading process's tests check what is reported.
+    threads = len(os.listdir("/proc/self/task"))
+    control_out.write(json.dumps({"ready": loaded, "threads": threads}) + "\n")
     control_out.flush()
     me = os.getpid()
     for line in control_in:
@@ -481,9 +511,16 @@ def zygote(preload, child=student_process):
 # ---------------------------------------------------------------------------------------------
 # The kernel zygote
 
+#: What a grading kernel of the course imports, from its own start to a notebook's last cell:
+#: ipykernel, the inline backend, the widgets, course_lib, and scikit-learn's datasets, which
+#: ``course_lib.datasets.load_digits`` reads from (1 s of every notebook that loads the digits).
+#: Not ipykernel's debugger: importing debugpy sets a variable of the environment, which the
+#: kernel's own environment then lacks.
 KERNEL_PRELOAD = ("numpy", "matplotlib", "matplotlib.pyplot", "ipykernel.kernelapp",
-                  "ipykernel.ipkernel", "IPython.core.interactiveshell", "course_lib",
-                  "course_lib.grading", "course_lib.mistakes")
+                  "ipykernel.ipkernel", "IPython.core.interactiveshell",
+                  "matplotlib_inline.backend_inline", "ipywidgets", "course_lib",
+                  "course_lib.grading", "course_lib.mistakes", "course_lib.widgets",
+                  "course_lib.playground", "course_lib.datasets", "sklearn.datasets")
 
 
 def kernel_process(request, control_fds):

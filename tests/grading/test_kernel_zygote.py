@@ -165,3 +165,21 @@ def test_a_forked_kernel_has_the_environment_and_paths_of_a_fresh_one(tmp_path):
     seen = {use: ast.literal_eval(text(run([ENVIRONMENT], tmp_path, use_zygote=use), 0).strip())
             for use in (True, False)}
     assert seen[True] == seen[False]
+
+
+def test_the_kernel_zygote_imported_everything_a_grading_kernel_needs_and_has_one_thread(tmp_path):
+    """A module that failed to import in the sandbox would be imported again by every kernel
+    (scikit-learn's datasets: a second of each notebook that loads the digits); a second thread
+    would be lost, with any lock it held, in every fork."""
+    run(["print(1)"], tmp_path)
+    (zygote,) = zygotes()
+    assert zygote.loaded == list(kernel_zygote.KERNEL_PRELOAD)
+    assert zygote.threads == 1
+
+
+def test_a_forked_kernel_finds_the_preloaded_modules_already_imported(tmp_path):
+    probe = ("import sys\nprint(sorted(m for m in ('sklearn.datasets', 'ipywidgets', "
+             "'course_lib.widgets') if m in sys.modules))")
+    assert text(run([probe], tmp_path), 0).strip() == (
+        "['course_lib.widgets', 'ipywidgets', 'sklearn.datasets']")
+    assert text(run([probe], tmp_path, use_zygote=False), 0).strip() == "[]"

@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 
 from course_tools import recheck
@@ -263,3 +264,49 @@ def test_a_generator_the_student_returns_is_run_through_in_its_process():
                                 "np.random.default_rng(1))] == [4, 4, 2]\n"))
     assert decided["test_2"] is None and decided["test_4"] is None, decided
     assert decided["test_3"], decided
+
+
+@pytest.mark.parametrize("array", [
+    np.arange(6.0).reshape(2, 3), np.array(2.5), np.zeros((0, 3)), np.array([True, False]),
+    np.asfortranarray(np.arange(6).reshape(2, 3)), np.arange(10.0)[::3],
+    np.arange(4, dtype=">i4"), np.ones(3, dtype=np.float32), np.arange(3, dtype=np.uint8)],
+    ids=["2-d", "0-d", "empty", "bool", "fortran-order", "strided", "big-endian", "float32",
+         "uint8"])
+def test_an_array_arrives_with_its_values_type_and_shape_and_can_be_changed(array):
+    from course_tools.student_runner import decode, encode
+
+    arrived = decode(encode(array))
+    assert isinstance(arrived, np.ndarray)
+    assert (arrived.dtype, arrived.shape) == (array.dtype, array.shape)
+    assert np.array_equal(arrived, array)
+    arrived[...] = 0  # a test cell or the student's code may update it in place
+    assert not np.shares_memory(arrived, array)
+
+
+def test_an_array_of_another_kind_stays_an_opaque_object():
+    from course_tools.student_runner import encode
+
+    assert encode(np.array([1 + 2j])) == {"__opaque__": "ndarray"}
+    assert encode(np.array([object()])) == {"__opaque__": "ndarray"}
+
+
+EIGHT_ZERO_BYTES = "AAAAAAAAAAA="
+
+
+@pytest.mark.parametrize("forged, refusal", [
+    ({"__nd__": "|O", "shape": [1], "data": EIGHT_ZERO_BYTES}, "not an array type"),
+    ({"__nd__": "<c16", "shape": [1], "data": EIGHT_ZERO_BYTES}, "not an array type"),
+    ({"__nd__": ["<f8"], "shape": [1], "data": EIGHT_ZERO_BYTES}, "not an array type"),
+    ({"__nd__": "<f8", "shape": [2], "data": EIGHT_ZERO_BYTES}, "does not fill the shape"),
+    ({"__nd__": "<f8", "shape": [-1], "data": EIGHT_ZERO_BYTES}, "not an array shape"),
+    ({"__nd__": "<f8", "shape": [1.0], "data": EIGHT_ZERO_BYTES}, "not an array shape"),
+    ({"__nd__": "<f8", "shape": "1", "data": EIGHT_ZERO_BYTES}, "not an array shape"),
+    ({"__nd__": "<f8", "shape": [1], "data": "!!!!"}, "base64"),
+    ({"__nd__": "<f8", "shape": [1]}, "not an array's data"),
+], ids=["object", "complex", "type-not-a-string", "too-few-bytes", "negative-shape",
+        "float-shape", "shape-not-a-list", "not-base64", "no-data"])
+def test_a_forged_array_is_refused_with_the_reason(forged, refusal):
+    from course_tools.student_runner import decode
+
+    with pytest.raises(ValueError, match=refusal):
+        decode(forged)

@@ -223,3 +223,8 @@ def test_a_solution_relying_on_a_demonstration_cell_is_still_decided_on_every_ce
             "an honest solution that uses a demonstration cell's variable failed the re-check")
     finally:
         recheck._close_zygotes()
+
+
+def test_the_zygote_imported_every_module_it_preloads_and_has_one_thread(zygote):
+    assert zygote.loaded == list(recheck.Zygote.PRELOAD)
+    assert zygote.threads == 1

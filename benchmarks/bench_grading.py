@@ -16,8 +16,12 @@ the larger figure counts: the user + system time of the command and every proces
 for, and the busy time of the whole machine meanwhile (/proc/stat; run it on a quiet machine).
 The sandbox
 mode is the one of the user who runs it: a separate uid as root, a user namespace otherwise.
+``--ordinary-user`` run as root measures the second mode: the benchmark runs again as the test
+suite's throw-away account (``tests/services/ordinary_user.py``), created for the run and removed
+after it.
 
 Usage: python benchmarks/bench_grading.py [--submissions 40] [--workers N] [--assignment A ...]
+[--ordinary-user]
 (default workers: parallel_grade's own default, the number of CPUs plus one)
 """
 from __future__ import annotations
@@ -43,7 +47,7 @@ from course_tools.sandbox import sandbox_available, sandbox_mode  # noqa: E402
 
 from tests.assignments.material import Assignment, primary  # noqa: E402
 
-#: The primary assignment, and 05 (its answer key takes 3.1 s top to bottom, 01-04 1.4-2.2 s).
+#: The primary assignment, and 05, the heaviest (its answer key runs longest).
 DEFAULT_ASSIGNMENTS = [primary().name, "05_optimization"]
 PLAIN_CONFIG = '''
 # benchmark: nbgrader's own autograde preprocessors, nothing of the course's protections
@@ -125,6 +129,20 @@ def bench(assignment: Assignment, n: int, workers: int, tmp: Path) -> dict:
                 busy_protected=busy_protected)
 
 
+def run_as_ordinary_user(arguments: list[str]) -> int:
+    """This benchmark with ``arguments``, run as the throw-away ordinary account; its exit code."""
+    from tests.services.ordinary_user import ordinary_user, remove
+
+    user = ordinary_user()
+    if user is None:
+        raise SystemExit("no ordinary account can be made here (no useradd)")
+    try:
+        return user.run([sys.executable, str(Path(__file__).resolve()), *arguments],
+                        cwd="/tmp").returncode
+    finally:
+        remove(user)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--submissions", type=int, default=40)
@@ -132,7 +150,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--assignment", action="append", dest="assignments",
                         help="an assignment of source/ (repeat for more; default: "
                              f"{', '.join(DEFAULT_ASSIGNMENTS)})")
+    parser.add_argument("--ordinary-user", action="store_true",
+                        help="as root, run the benchmark as a throw-away ordinary account "
+                             "(the unprivileged sandbox mode)")
     args = parser.parse_args(argv)
+    if args.ordinary_user and os.geteuid() == 0:
+        raise SystemExit(run_as_ordinary_user([a for a in (sys.argv[1:] if argv is None else argv)
+                                               if a != "--ordinary-user"]))
     ok, why = sandbox_available()
     if not ok:
         raise SystemExit(f"the sandbox cannot run here ({why}): nothing to compare")

@@ -20,9 +20,10 @@ such objects, so that a test cell can build an expression on the student's own `
 process and answers with its items as a list, at most ``MAX_ITEMS`` of them.
 Numbers, strings, tuples, lists, dicts with string keys and numpy random generators (their
 state) travel as themselves, arrays as their type (booleans, integers or floats only), shape and
-bytes in base64, from which the other side makes a plain numeric array or refuses; any other object the student's code returns stays here and is answered
-as a handle (a number and a type name), never as something to execute. A function the test cell
-passes (the ``f`` of a gradient check) arrives as a *callback*: calling it writes
+bytes in base64, from which the other side makes a plain numeric array or refuses; any other
+object the student's code returns stays here and is answered as a handle (a number and a type
+name), never as something to execute. A function the test cell passes (the ``f`` of a gradient
+check) arrives as a *callback*: calling it writes
 ``{"callback": n, "args"}`` on the channel and waits for ``{"op": "callback_return", "value"}``;
 its arguments and value are plain data only. (The student's code can reach the channel through
 such a callback; all it can say there is a value, which it could as well have returned.)
@@ -39,6 +40,7 @@ Started with ``kernel-zygote`` instead, the same zygote forks grading kernels
 """
 import base64
 import json
+import math
 import operator
 import os
 import signal
@@ -112,10 +114,7 @@ def _array(obj) -> np.ndarray:
     if not isinstance(data, str) or len(data) > 2 * MAX_ARRAY_BYTES:
         raise ValueError("not an array's data")
     raw = bytearray(base64.b64decode(data, validate=True))  # a bytearray: the array is writable
-    size = 1
-    for n in shape:
-        size *= n
-    if size * np.dtype(dtype).itemsize != len(raw) or len(raw) > MAX_ARRAY_BYTES:
+    if math.prod(shape) * np.dtype(dtype).itemsize != len(raw) or len(raw) > MAX_ARRAY_BYTES:
         raise ValueError(f"the array's data does not fill the shape {tuple(shape)}")
     return np.frombuffer(raw, dtype=dtype).reshape(shape)
 
